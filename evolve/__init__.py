@@ -1,0 +1,1 @@
+"""Evolve: the search on top (database, selection, prompts, mutations, mutator backends, loop, CLI)."""

@@ -1,0 +1,25 @@
+"""The `evolve` console command: one click group, one subgroup per concern.
+
+Subgroups register themselves here by import so that `evolve --help` lists everything and each
+concern's commands live next to its code.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="vpo-evolve")
+def main() -> None:
+    """vpo-evolve: program discovery with MAP-Elites islands and a VPO-trained mutator."""
+
+
+def _register() -> None:
+    # Each concern owns its commands; a missing optional concern must not break the others.
+    from sandbox.cli import sandbox_group
+
+    main.add_command(sandbox_group)
+
+
+_register()

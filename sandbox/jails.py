@@ -1,0 +1,113 @@
+"""How the supervisor wraps a worker command: registry of jails (stdlib only).
+
+- `none`: for use inside a container, which is the jail; only rlimits and setsid.
+- `bwrap`: bubblewrap namespaces: no network, fresh pid/ipc/uts namespaces, a read-only view
+  of just the interpreter and the runner, private tmpfs work dir, an unprivileged uid.
+- `unshare`: util-linux unshare + setpriv when bubblewrap is missing: no network, own pid
+  namespace, unprivileged uid; the host file system stays visible (read permissions apply).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+JAIL_RUNNER_DIR = "/opt/vpo"
+JAIL_WORKDIR = "/work"
+
+
+def python_prefix(python: str) -> str:
+    """The install prefix of an interpreter (what must be visible inside a jail to run it)."""
+    real = os.path.realpath(python)
+    return os.path.dirname(os.path.dirname(real))
+
+
+class NoJail:
+    name = "none"
+    isolates_filesystem = False
+
+    def __init__(self, python: str, uid: int | None):
+        self.python, self.uid = python, uid
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        return [self.python, "-I", "-S", "-B", os.path.join(RUNNER_DIR, "worker.py"), *argv]
+
+    def needs_setuid(self) -> bool:
+        return self.uid is not None and os.geteuid() == 0
+
+    @staticmethod
+    def available() -> bool:
+        return True
+
+
+class UnshareJail(NoJail):
+    name = "unshare"
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        uid = str(self.uid if self.uid is not None else 65534)
+        return [
+            "unshare", "--net", "--pid", "--fork", "--kill-child", "--ipc", "--uts", "--",
+            "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--",
+            *super().wrap(argv),
+        ]
+
+    def needs_setuid(self) -> bool:
+        return False
+
+    @staticmethod
+    def available() -> bool:
+        return os.geteuid() == 0 and bool(shutil.which("unshare") and shutil.which("setpriv"))
+
+
+class BwrapJail(NoJail):
+    name = "bwrap"
+    isolates_filesystem = True
+
+    def wrap(self, argv: list[str]) -> list[str]:
+        uid = str(self.uid if self.uid is not None else 65534)
+        cmd = [
+            "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+            "--uid", uid, "--gid", uid, "--cap-drop", "ALL",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+            "--ro-bind", "/usr", "/usr",
+        ]
+        for top in ("/bin", "/lib", "/lib64", "/sbin"):
+            if os.path.islink(top):
+                cmd += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                cmd += ["--ro-bind", top, top]
+        prefix = python_prefix(self.python)
+        if not prefix.startswith("/usr"):
+            cmd += ["--ro-bind", prefix, prefix]
+        cmd += [
+            "--ro-bind", RUNNER_DIR, JAIL_RUNNER_DIR,
+            "--dir", JAIL_WORKDIR, "--chdir", JAIL_WORKDIR, "--",
+            self.python, "-I", "-S", "-B", f"{JAIL_RUNNER_DIR}/worker.py", *argv,
+        ]
+        return cmd
+
+    def needs_setuid(self) -> bool:
+        return False
+
+    @staticmethod
+    def available() -> bool:
+        return bool(shutil.which("bwrap"))
+
+
+JAILS: dict[str, type[NoJail]] = {"none": NoJail, "unshare": UnshareJail, "bwrap": BwrapJail}
+JAIL_PREFERENCE = ("bwrap", "unshare", "none")
+
+
+def best_jail() -> str:
+    return next(name for name in JAIL_PREFERENCE if JAILS[name].available())
+
+
+def default_python() -> str:
+    """A system interpreter if there is one (visible inside jails), else this one."""
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.path.exists(candidate):
+            return candidate
+    return sys.executable
