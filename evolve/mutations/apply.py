@@ -1,0 +1,252 @@
+"""Apply parsed answers to a parent program: pure functions, structured results, no raising.
+
+Only code strictly between `# EVOLVE-BLOCK-START` and `# EVOLVE-BLOCK-END` marker lines may
+change (a program without markers is editable as a whole).  SEARCH/REPLACE blocks match exactly,
+then ignoring trailing whitespace, then ignoring indentation (the replacement is re-indented by
+the same offset); each failed block is recorded with its reason.  Full rewrites replace the
+single region's body, or every region's body when the rewrite keeps the markers.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from problems.model import EVOLVE_END, EVOLVE_START
+
+from evolve.mutations.models import (
+    AnswerIssue,
+    AppliedAnswer,
+    Answer,
+    BlockResult,
+    MutationOutcome,
+    SearchReplace,
+)
+from evolve.mutations.parse import MAX_CHARS, normalize_code, parse_answers
+
+Region = tuple[int, int]  # [first, last) line indices of an editable body
+
+
+class MarkerError(ValueError):
+    pass
+
+
+def _is(line: str, marker: str) -> bool:
+    return line.strip().startswith(marker)
+
+
+def regions(lines: list[str]) -> list[Region] | None:
+    """Editable line ranges; None when the program has no markers. Raises MarkerError if unbalanced."""
+    out: list[Region] = []
+    start = None
+    for i, line in enumerate(lines):
+        if _is(line, EVOLVE_START):
+            if start is not None:
+                raise MarkerError(f"nested {EVOLVE_START} on line {i + 1}")
+            start = i
+        elif _is(line, EVOLVE_END):
+            if start is None:
+                raise MarkerError(f"{EVOLVE_END} without start on line {i + 1}")
+            out.append((start + 1, i))
+            start = None
+    if start is not None:
+        raise MarkerError(f"{EVOLVE_START} on line {start + 1} is never closed")
+    return out or None
+
+
+def _editable(lines: list[str]) -> list[Region]:
+    r = regions(lines)
+    return r if r is not None else [(0, len(lines))]
+
+
+def _body(code: str) -> list[str]:
+    lines = code.split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return lines
+
+
+def _norm(lines: list[str]) -> list[str]:
+    return normalize_code("\n".join(lines)).split("\n") if normalize_code("\n".join(lines)) else []
+
+
+def _strip_outside(body: list[str], before: list[str], after: list[str]) -> list[str]:
+    """Drop copies of the parent's code outside the region that a marker-less rewrite repeats."""
+    nb = [x for x in before if x.strip()]
+    if nb and [x for x in body[: len(nb)]] == nb:
+        body = body[len(nb):]
+    na = [x for x in after if x.strip()]
+    if na and body[-len(na):] == na:
+        body = body[: -len(na)]
+    return _body("\n".join(body))
+
+
+def apply_rewrite(parent: str, code: str) -> tuple[str | None, str | None, list[str]]:
+    """(child, reason, notes) for a full rewrite."""
+    lines = parent.split("\n")
+    regs = regions(lines)
+    notes: list[str] = []
+    new = code.split("\n")
+    has_start = any(_is(x, EVOLVE_START) for x in new)
+    has_end = any(_is(x, EVOLVE_END) for x in new)
+    if has_start and not has_end:
+        new = new[next(i for i, x in enumerate(new) if _is(x, EVOLVE_START)) + 1:]
+        notes.append(f"{EVOLVE_END} missing in rewrite; took code after the start marker")
+    elif has_end and not has_start:
+        new = new[: next(i for i, x in enumerate(new) if _is(x, EVOLVE_END))]
+        notes.append(f"{EVOLVE_START} missing in rewrite; took code before the end marker")
+    elif has_start and has_end:
+        try:
+            theirs = regions(new) or []
+        except MarkerError as e:
+            return None, f"rewrite has malformed markers: {e}", notes
+        ours = regs or []
+        if len(theirs) != len(ours):
+            return None, f"rewrite has {len(theirs)} EVOLVE-BLOCK regions, the program has {len(ours)}", notes
+        # outside segments must be absent or unchanged
+        bounds_p = [0] + [x for s, e in ours for x in (s - 1, e + 1)] + [len(lines)]
+        bounds_a = [0] + [x for s, e in theirs for x in (s - 1, e + 1)] + [len(new)]
+        for k in range(0, len(bounds_a), 2):
+            seg_a = _norm(new[bounds_a[k]: bounds_a[k + 1]])
+            if seg_a and seg_a != _norm(lines[bounds_p[k]: bounds_p[k + 1]]):
+                return None, "rewrite changes code outside the EVOLVE-BLOCK", notes
+        out = list(lines)
+        for (s, e), (sa, ea) in reversed(list(zip(ours, theirs))):
+            out[s:e] = new[sa:ea]
+        return "\n".join(out), None, notes
+    if regs is None:
+        body = _body("\n".join(new))
+        return "\n".join(body) + "\n", None, notes
+    if len(regs) > 1:
+        return None, f"program has {len(regs)} EVOLVE-BLOCK regions; a rewrite must keep the markers", notes
+    s, e = regs[0]
+    body = _strip_outside(_body("\n".join(new)), lines[: s - 1], lines[e + 1:])
+    return "\n".join(lines[:s] + body + lines[e:]), None, notes
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _reindent(lines: list[str], src: str, dst: str) -> list[str]:
+    out = []
+    for line in lines:
+        if line.startswith(src):
+            out.append(dst + line[len(src):] if line.strip() else line)
+        else:
+            out.append(dst + line.lstrip() if line.strip() else line)
+    return out
+
+
+def _find(lines: list[str], regs: list[Region], search: list[str]) -> tuple[int, str] | None:
+    """First match inside a region: (line index, status) at the strictest level that matches."""
+    k = len(search)
+    tests = (
+        ("exact", lambda a, b: a == b),
+        ("whitespace", lambda a, b: a.rstrip() == b.rstrip()),
+        ("indentation", lambda a, b: a.strip() == b.strip()),
+    )
+    for status, eq in tests:
+        for s, e in regs:
+            for i in range(s, e - k + 1):
+                if all(eq(lines[i + j], search[j]) for j in range(k)):
+                    return i, status
+    return None
+
+
+def apply_edit(lines: list[str], edit: SearchReplace) -> tuple[list[str] | None, str, str | None]:
+    """(new lines, status, reason) for one SEARCH/REPLACE block."""
+    search, replace = edit.search.split("\n"), edit.replace.split("\n") if edit.replace else []
+    # tolerate blocks that quote the marker lines, as long as they keep them
+    for marker, pos in ((EVOLVE_START, 0), (EVOLVE_END, -1)):
+        if search and replace and _is(search[pos], marker) and _is(replace[pos], marker):
+            search = search[1:] if pos == 0 else search[:-1]
+            replace = replace[1:] if pos == 0 else replace[:-1]
+    if any(_is(x, EVOLVE_START) or _is(x, EVOLVE_END) for x in search + replace):
+        return None, "failed", "block moves or removes an EVOLVE-BLOCK marker"
+    if not any(x.strip() for x in search):
+        return None, "failed", "SEARCH text is empty"
+    regs = _editable(lines)
+    hit = _find(lines, regs, search)
+    if hit is None:
+        reason = "SEARCH text not found in the program"
+        if _find(lines, [(0, len(lines))], search) is not None:
+            reason = "SEARCH text matches only code outside the EVOLVE-BLOCK"
+        first = next(x for x in search if x.strip()).strip()
+        return None, "failed", f"{reason} (first line: {first[:80]!r})"
+    i, status = hit
+    if status == "indentation":
+        src = _indent(next(x for x in search if x.strip()))
+        dst = _indent(next(lines[i + j] for j, x in enumerate(search) if x.strip()))
+        replace = _reindent(replace, src, dst)
+    return lines[:i] + replace + lines[i + len(search):], status, None
+
+
+def apply_diff(parent: str, edits: list[SearchReplace]) -> tuple[str | None, str | None, list[BlockResult]]:
+    lines = parent.split("\n")
+    results: list[BlockResult] = []
+    for n, edit in enumerate(edits):
+        new, status, reason = apply_edit(lines, edit)
+        results.append(BlockResult(index=n, status=status, reason=reason))
+        if new is not None:
+            lines = new
+    if not any(r.status != "failed" for r in results):
+        reasons = "; ".join(f"block {r.index + 1}: {r.reason}" for r in results)
+        return None, f"no SEARCH/REPLACE block applied ({reasons})", results
+    return "\n".join(lines), None, results
+
+
+def syntax_error(code: str) -> str | None:
+    if len(code) > MAX_CHARS:
+        return f"program longer than {MAX_CHARS} chars"
+    try:
+        ast.parse(code)
+    except SyntaxError as e:
+        return f"line {e.lineno}: {e.msg}"
+    except (ValueError, RecursionError, MemoryError, OverflowError) as e:
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+def apply_answer(parent: str, answer: Answer) -> AppliedAnswer:
+    """The child an answer yields, or why none (unbalanced parent markers included)."""
+    blocks: list[BlockResult] = []
+    notes = list(answer.notes)
+    try:
+        regions(parent.split("\n"))
+        if answer.kind == "rewrite":
+            child, reason, more = apply_rewrite(parent, answer.code or "")
+            notes += more
+        else:
+            child, reason, blocks = apply_diff(parent, answer.edits)
+    except MarkerError as e:
+        child, reason = None, f"parent program: {e}"
+    if child is not None and normalize_code(child) == normalize_code(parent):
+        child, reason = None, "edit leaves the program unchanged"
+    return AppliedAnswer(
+        slot=answer.slot, kind=answer.kind, ok=child is not None, code=child, reason=reason,
+        blocks=blocks, notes=notes, syntax_error=syntax_error(child) if child is not None else None,
+    )
+
+
+def mutate(parent: str, completion: str, m: int | None = None) -> MutationOutcome:
+    """Parse a completion, apply every answer, drop children identical to an earlier one."""
+    parsed = parse_answers(completion, m)
+    rejected = list(parsed.issues)
+    children: list[AppliedAnswer] = []
+    seen: dict[str, int] = {}
+    for ans in parsed.answers:
+        res = apply_answer(parent, ans)
+        if not res.ok:
+            kind = "unchanged" if res.reason == "edit leaves the program unchanged" else "inapplicable"
+            rejected.append(AnswerIssue(slot=ans.slot, kind=kind, reason=res.reason or ""))
+            continue
+        key = normalize_code(res.code or "")
+        if key in seen:
+            rejected.append(AnswerIssue(slot=ans.slot, kind="duplicate", reason=f"same program as answer {seen[key]}"))
+            continue
+        seen[key] = ans.slot
+        children.append(res)
+    rejected.sort(key=lambda i: (i.slot is None, i.slot or 0))
+    return MutationOutcome(children=children, rejected=rejected, expected=m)
