@@ -1,0 +1,194 @@
+"""The run configuration: pydantic models loaded from YAML.
+
+The models are the ONE source of defaults (`evolve config show` prints them); every section
+forbids unknown keys, and a bad file gives one line naming the file and the key's dotted path.
+A run stores the fully expanded config in its database, so resume never depends on the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from evolve.map_elites import CodeLength, DimensionSpec, PassSignature
+from evolve.mutations.fmt import FormatMode
+from evolve.selection import EpsilonLexicase, StrategySpec
+
+
+class ConfigError(ValueError):
+    """A configuration problem, already phrased as one line for the user."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(_Section):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (postgresql+psycopg://...); null = SQLite file in the run dir",
+    )
+    filename: str = Field(default="evolve.db", description="the SQLite file used when url is null")
+    busy_timeout_s: float = Field(default=30.0, gt=0, description="SQLite lock wait")
+
+
+class MapElitesConfig(_Section):
+    dimensions: list[DimensionSpec] = Field(
+        default_factory=lambda: [CodeLength(bins=8), PassSignature(bins=16)], min_length=1
+    )
+
+
+class IslandsConfig(_Section):
+    count: int = Field(default=4, ge=1)
+    migration_interval: int = Field(
+        default=40, ge=0, description="iterations between ring migrations; 0 = never"
+    )
+    migration_fraction: float = Field(
+        default=0.1, gt=0, le=1, description="top fraction of each island copied to the next"
+    )
+    reset_interval: int = Field(
+        default=0, ge=0, description="iterations between resets of the worst islands; 0 = never"
+    )
+    reset_fraction: float = Field(
+        default=0.5, gt=0, lt=1, description="fraction of islands (the worst) wiped and reseeded"
+    )
+
+
+class SelectionConfig(_Section):
+    strategy: StrategySpec = Field(default_factory=EpsilonLexicase)
+    inspirations: int = Field(default=2, ge=0, description="complementary elites per prompt")
+
+
+class MutationConfig(_Section):
+    format: FormatMode = Field(default="rewrite", description="what each answer holds")
+    answers: int = Field(default=3, ge=1, description="m: answers (children) per completion")
+    completions: int = Field(default=4, ge=1, description="G: completions per prompt (one group)")
+
+
+class PromptConfig(_Section):
+    templates: dict[str, str] = Field(
+        default_factory=dict, description="overrides of evolve.prompts.TEMPLATES, by name"
+    )
+    failing_tests: int = Field(default=5, ge=0, description="failing visible tests shown")
+    recent_attempts: int = Field(default=4, ge=0, description="island's latest attempts shown")
+
+    @field_validator("templates")
+    @classmethod
+    def _known_templates(cls, v: dict[str, str]) -> dict[str, str]:
+        from evolve.prompts import check_templates  # prompts import this module's users
+
+        check_templates(v)
+        return v
+
+
+class LoopConfig(_Section):
+    mode: Literal["evolve", "best_of_n"] = Field(
+        default="evolve", description="best_of_n: every prompt from the initial program (baseline)"
+    )
+    batch_size: int = Field(default=4, ge=1, description="prompts generated together")
+    iterations: int = Field(default=100, ge=0, description="budget: prompts (parent selections)")
+    minutes: float | None = Field(default=None, gt=0, description="budget: active wall time")
+    target_fitness: float | None = Field(default=None, ge=0, le=1, description="stop when reached")
+    stop_when_solved: bool = Field(default=True, description="stop once a program passes all tests")
+    seed: int = Field(default=0, ge=0)
+
+
+class PendingBackend(_Section):
+    """Backend name + options, used until the owning package's config model is embedded here."""
+
+    backend: str
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunConfig(_Section):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    map_elites: MapElitesConfig = Field(default_factory=MapElitesConfig)
+    islands: IslandsConfig = Field(default_factory=IslandsConfig)
+    selection: SelectionConfig = Field(default_factory=SelectionConfig)
+    mutation: MutationConfig = Field(default_factory=MutationConfig)
+    prompt: PromptConfig = Field(default_factory=PromptConfig)
+    loop: LoopConfig = Field(default_factory=LoopConfig)
+    sandbox: PendingBackend = Field(default_factory=lambda: PendingBackend(backend="process"))
+    mutator: PendingBackend = Field(default_factory=lambda: PendingBackend(backend="transformers"))
+    trainer: PendingBackend = Field(default_factory=lambda: PendingBackend(backend="none"))
+
+    def snapshot(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            line = key_node.start_mark.line + 1
+            raise ConfigError(f"line {line}: duplicate key {key!r}")
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _dotted(loc: tuple, data: Any) -> str:
+    """`a.b[0].c` from a pydantic error location, skipping union tags absent from the input."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int) and isinstance(data, list) and part < len(data):
+            out, data = f"{out}[{part}]", data[part]
+        elif isinstance(data, dict) and part in data:
+            out, data = f"{out}.{part}" if out else str(part), data[part]
+        elif i == len(loc) - 1 or not isinstance(part, str):
+            out = f"{out}.{part}" if out else str(part)
+        # else: a discriminated-union tag pydantic inserts; not a key the user wrote
+    return out or "<root>"
+
+
+def validate(data: Any, source: str) -> RunConfig:
+    """Build a RunConfig from plain data, raising ConfigError with a one-line message."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the config must be a mapping, got {type(data).__name__}")
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = _dotted(tuple(err["loc"]), data)
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = msg.removeprefix("Value error, ")
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{source}: {where}: {msg}{more}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def load_config(path: str | Path | None) -> RunConfig:
+    """The config in `path` (defaults for every absent key); None gives all defaults."""
+    if path is None:
+        return RunConfig()
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f"line {mark.line + 1}: " if mark else ""
+        raise ConfigError(f"{path}: {at}invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    return validate(data, str(path))
+
+
+def dump_yaml(cfg: RunConfig) -> str:
+    return yaml.safe_dump(cfg.snapshot(), sort_keys=False, default_flow_style=False)

@@ -1,0 +1,159 @@
+"""Mutation prompts: problem, parent, its failing visible tests, complementary inspirations,
+recent attempts (with why failed answers failed) and the output format.
+
+Text lives in `string.Template` templates ($name placeholders, so code braces need no escaping)
+that a run may override by name (`prompt.templates` in the config); overrides are checked when
+the config loads.  Hidden tests are filtered out here, in one place: no hidden test id, status
+or message ever reaches a prompt.  The output-format paragraph comes from evolve.mutations.fmt,
+the module that also parses the answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from string import Template
+
+from evolve.mutations.fmt import FormatMode, format_instructions
+from problems.model import Problem
+
+TEMPLATES: dict[str, str] = {
+    "system": (
+        "You are an expert Python programmer. You improve a program step by step so that it "
+        "passes more of its tests. Keep the function signature and the EVOLVE-BLOCK markers."
+    ),
+    "task": (
+        "# Problem\n$statement\n\n"
+        "# Current program (fitness $fitness, passes $passed of $total tests)\n"
+        "```python\n$code```\n\n"
+        "$failing$inspirations$attempts"
+        "# Your task\nImprove the current program so that it passes more tests.\n$format"
+    ),
+    "failing_header": "# Failing tests of the current program\n",
+    "failing_test": "- $test_id ($status): $message\n",
+    "inspiration": (
+        "# Another program (fitness $fitness) that passes tests the current one fails: $tests\n"
+        "```python\n$code```\n"
+    ),
+    "attempts_header": "# Recent attempts and their outcomes\n",
+    "attempt": "- $summary\n",
+}
+PLACEHOLDERS: dict[str, set[str]] = {
+    "system": set(),
+    "task": {"statement", "fitness", "passed", "total", "code", "failing", "inspirations",
+             "attempts", "format"},
+    "failing_header": set(),
+    "failing_test": {"test_id", "status", "message"},
+    "inspiration": {"fitness", "tests", "code"},
+    "attempts_header": set(),
+    "attempt": {"summary"},
+}
+
+
+def check_templates(overrides: dict[str, str]) -> None:
+    """Raise ValueError (one line) for unknown template names or placeholders."""
+    for name, text in overrides.items():
+        if name not in TEMPLATES:
+            raise ValueError(f"unknown template {name!r}; known: {', '.join(TEMPLATES)}")
+        t = Template(text)
+        if not t.is_valid():
+            raise ValueError(f"template {name!r}: invalid $-placeholder (write $$ for a dollar)")
+        bad = set(t.get_identifiers()) - PLACEHOLDERS[name]
+        if bad:
+            allowed = ", ".join(sorted(PLACEHOLDERS[name])) or "none"
+            raise ValueError(f"template {name!r}: unknown placeholder ${sorted(bad)[0]}; allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class Failure:
+    test_id: str
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    """A program as prompts see it."""
+
+    seq: int
+    code: str
+    fitness: float
+    scores: tuple[float, ...]
+    failures: tuple[Failure, ...] = ()
+
+
+@dataclass
+class Prompt:
+    system: str
+    user: str
+    inspirations: list[int] = field(default_factory=list)
+
+    def messages(self) -> list[dict[str, str]]:
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
+
+    def text(self) -> str:
+        return f"{self.system}\n\n{self.user}"
+
+
+class PromptBuilder:
+    """Renders prompts for one problem with the run's template overrides."""
+
+    def __init__(self, problem: Problem, *, fmt: FormatMode, answers: int,
+                 overrides: dict[str, str] | None = None, failing_tests: int = 5,
+                 recent_attempts: int = 4):
+        check_templates(overrides or {})
+        self.t = {k: Template(v) for k, v in {**TEMPLATES, **(overrides or {})}.items()}
+        self.problem = problem
+        self.ids = problem.test_ids()
+        self.visible = {t.id for t in problem.visible_tests}
+        self.format = format_instructions(answers, fmt)
+        self.max_failing = failing_tests
+        self.max_attempts = recent_attempts
+
+    def visible_ids(self, ids) -> list[str]:
+        return [i for i in ids if i in self.visible]
+
+    def _failing(self, parent: ProgramView) -> str:
+        rows = [f for f in parent.failures if f.test_id in self.visible][: self.max_failing]
+        if not rows:
+            return ""
+        body = "".join(
+            self.t["failing_test"].substitute(test_id=f.test_id, status=f.status,
+                                              message=f.message or "(no message)")
+            for f in rows
+        )
+        return self.t["failing_header"].substitute() + body + "\n"
+
+    def _inspiration(self, parent: ProgramView, other: ProgramView) -> str:
+        gained = [i for i, a, b in zip(self.ids, parent.scores, other.scores) if b > a]
+        tests = ", ".join(self.visible_ids(gained)) or "some hidden tests"
+        return self.t["inspiration"].substitute(
+            fitness=f"{other.fitness:.3f}", tests=tests, code=_block(other.code)
+        ) + "\n"
+
+    def _attempts(self, attempts: list[str]) -> str:
+        rows = attempts[-self.max_attempts:] if self.max_attempts else []
+        if not rows:
+            return ""
+        return self.t["attempts_header"].substitute() + "".join(
+            self.t["attempt"].substitute(summary=s) for s in rows
+        ) + "\n"
+
+    def build(self, parent: ProgramView, inspirations: list[ProgramView],
+              attempts: list[str]) -> Prompt:
+        passed = sum(s >= 1.0 - 1e-9 for s in parent.scores)
+        user = self.t["task"].substitute(
+            statement=self.problem.statement.strip() or self.problem.title or self.problem.id,
+            fitness=f"{parent.fitness:.3f}",
+            passed=passed,
+            total=len(parent.scores),
+            code=_block(parent.code),
+            failing=self._failing(parent),
+            inspirations="".join(self._inspiration(parent, o) for o in inspirations),
+            attempts=self._attempts(attempts),
+            format=self.format,
+        )
+        return Prompt(self.t["system"].substitute(), user, [o.seq for o in inspirations])
+
+
+def _block(code: str) -> str:
+    return code if code.endswith("\n") else code + "\n"

@@ -1,0 +1,67 @@
+"""Run config: one source of defaults, unknown keys rejected with their dotted path."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from evolve.config import ConfigError, RunConfig, dump_yaml, load_config
+
+
+def _load(tmp_path, text: str) -> RunConfig:
+    p = tmp_path / "cfg.yaml"
+    p.write_text(text)
+    return load_config(p)
+
+
+def _error(tmp_path, text: str) -> str:
+    with pytest.raises(ConfigError) as exc:
+        _load(tmp_path, text)
+    msg = str(exc.value)
+    assert "\n" not in msg and str(tmp_path / "cfg.yaml") in msg
+    return msg
+
+
+def test_defaults_round_trip_through_show(tmp_path):
+    shown = dump_yaml(RunConfig())
+    assert _load(tmp_path, shown) == RunConfig()
+    assert _load(tmp_path, "") == RunConfig()
+
+
+def test_partial_file_keeps_other_defaults(tmp_path):
+    cfg = _load(tmp_path, "loop: {batch_size: 2, seed: 7}\nselection:\n  strategy: {name: tournament, size: 5}\n")
+    assert (cfg.loop.batch_size, cfg.loop.seed, cfg.loop.iterations) == (2, 7, RunConfig().loop.iterations)
+    assert cfg.selection.strategy.name == "tournament" and cfg.selection.strategy.size == 5
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("loop: {batch_size: 2, bogus: 1}\n", "loop.bogus: unknown key"),
+        ("colour: red\n", "colour: unknown key"),
+        ("map_elites:\n  dimensions:\n    - {kind: code_length, colour: red}\n",
+         "map_elites.dimensions[0].colour: unknown key"),
+        ("selection:\n  strategy: {name: lexicase, size: 3}\n", "selection.strategy.size: unknown key"),
+        ("selection:\n  strategy: {name: nope}\n", "selection.strategy"),
+        ("islands: {count: 0}\n", "islands.count"),
+        ("prompt:\n  templates: {nope: x}\n", "prompt.templates: unknown template 'nope'"),
+        ("prompt:\n  templates: {task: '$bogus'}\n", "unknown placeholder $bogus"),
+        ("map_elites:\n  dimensions:\n    - {kind: code_length, range: [5, 1]}\n", "map_elites.dimensions[0]"),
+        ("loop: {seed: 1}\nloop: {seed: 2}\n", "line 2: duplicate key 'loop'"),
+        ("loop: [1, 2\n", "invalid YAML"),
+        ("- 1\n", "must be a mapping"),
+    ],
+)
+def test_bad_files_name_file_and_key(tmp_path, text, where):
+    assert where in _error(tmp_path, text)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_show_lists_every_section():
+    data = yaml.safe_load(dump_yaml(RunConfig()))
+    assert set(data) == set(RunConfig.model_fields)
+    assert data["loop"]["mode"] == "evolve" and data["database"]["url"] is None
