@@ -1,0 +1,95 @@
+"""OpenEvolve example directories -> program-mode problems with one evaluator test per metric."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from problems.errors import ProblemFormatError
+from problems.loaders import load_path
+from problems.loaders.openevolve import discover_metrics
+from problems.model import EvaluatorTest
+
+EXAMPLE = Path(__file__).parent / "fixtures" / "problems" / "openevolve" / "sum_of_squares"
+
+
+@pytest.fixture()
+def example(tmp_path: Path) -> Path:
+    dst = tmp_path / "sos"
+    shutil.copytree(EXAMPLE, dst)
+    return dst
+
+
+def test_cascade_stages_metrics_and_fitness_weights():
+    (p,) = load_path(EXAMPLE)
+    assert p.id == "openevolve/sum_of_squares" and p.mode == "program" and p.scoring == "continuous"
+    got = [(t.id, t.stage, t.weight) for t in p.tests]
+    assert got == [
+        ("evaluate_stage1:loads", 1, 1.0),
+        ("evaluate_stage2:combined_score", 2, 1.0),  # combined_score carries the fitness
+        ("evaluate_stage2:valid", 2, 0.0),  # other metrics: vector components only
+        ("evaluate_stage2:closeness", 2, 0.0),
+    ]
+    assert p.stage_thresholds == [0.5]  # config lists two; only one boundary between two stages
+    assert p.support_files == {"helpers.py": (EXAMPLE / "helpers.py").read_text()}
+    assert p.evaluator_code == (EXAMPLE / "evaluator.py").read_text()
+    assert p.time_limit_s == 20 and all(t.time_limit_s == 20 for t in p.tests)
+    assert p.statement.startswith("Pick five integers")
+
+
+def test_without_cascade_only_evaluate_runs(example: Path):
+    cfg = example / "config.yaml"
+    cfg.write_text(cfg.read_text().replace("cascade_evaluation: true", "cascade_evaluation: false"))
+    (p,) = load_path(example)
+    assert [t.id for t in p.tests] == ["evaluate:combined_score", "evaluate:valid", "evaluate:closeness"]
+    assert p.stage_thresholds == []
+
+
+def test_discovery_ignores_strings_flags_and_error():
+    tree = ast.parse((EXAMPLE / "evaluator.py").read_text())
+    fns = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert discover_metrics(fns, "evaluate") == ["combined_score", "valid", "closeness"]
+    assert discover_metrics(fns, "evaluate_stage2") == ["combined_score", "valid", "closeness"]
+
+
+def test_metrics_file_sets_ranges_and_replaces_discovery(example: Path):
+    (example / "metrics.yaml").write_text(
+        "metrics:\n  loads: {function: evaluate_stage1}\n"
+        "  sum_sq: {lower: 0, upper: 400, maximize: false, weight: 2}\n"
+    )
+    (p,) = load_path(example)
+    assert [t.id for t in p.tests] == ["evaluate_stage1:loads", "evaluate_stage2:sum_sq"]
+    t = p.tests[1]
+    assert isinstance(t, EvaluatorTest) and t.weight == 2
+    assert t.normalise(100) == pytest.approx(0.75) and t.normalise(1000) == 0.0
+    assert t.normalise(float("nan")) == 0.0 and t.normalise(True) == 0.0 and t.normalise("1") == 0.0
+
+
+def test_no_markers_wraps_whole_program(example: Path):
+    prog = example / "initial_program.py"
+    prog.write_text("def run():\n    return [0] * 5\n")
+    (p,) = load_path(example)
+    assert p.initial_program.startswith("# EVOLVE-BLOCK-START\ndef run():")
+
+
+def test_errors_name_file_and_field(example: Path):
+    (example / "metrics.yaml").write_text("metrics:\n  x: {lower: 1, upper: 0}\n")
+    with pytest.raises(ProblemFormatError, match=r"metrics\.yaml: field metrics\.x: Value error, upper"):
+        load_path(example)
+    (example / "metrics.yaml").write_text("metrics:\n  x: {function: evaluate_stage9}\n")
+    with pytest.raises(ProblemFormatError, match=r"metrics\.yaml: field metrics\.x\.function: not one of"):
+        load_path(example)
+    (example / "metrics.yaml").unlink()
+    (example / "config.yaml").write_text("evaluator:\n  timeout: -1\n")
+    with pytest.raises(ProblemFormatError, match=r"config\.yaml: field evaluator\.timeout: must be a positive"):
+        load_path(example)
+    (example / "config.yaml").unlink()
+    (example / "evaluator.py").write_text("def evaluate(path):\n    return compute(path)\n")
+    with pytest.raises(ProblemFormatError, match=r"evaluator\.py: no metric names found .* metrics\.yaml"):
+        load_path(example)
+    (example / "evaluator.py").write_text("def evaluate(path:\n")
+    with pytest.raises(ProblemFormatError, match=r"evaluator\.py:1: does not parse"):
+        load_path(example)
