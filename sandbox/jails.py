@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 import sys
 
 RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -66,14 +68,18 @@ class BwrapJail(NoJail):
     name = "bwrap"
     isolates_filesystem = True
 
+    def __init__(self, python: str, uid: int | None):
+        super().__init__(python, uid)
+        # Prefer dropping to the slot's uid *before* bwrap (an unprivileged user namespace),
+        # so candidates are that uid on the host too; else bwrap maps it from root.
+        self.unprivileged = uid is not None and os.geteuid() == 0 and _unprivileged_bwrap_works()
+
     def wrap(self, argv: list[str]) -> list[str]:
-        uid = str(self.uid if self.uid is not None else 65534)
-        cmd = [
-            "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-            "--uid", uid, "--gid", uid, "--cap-drop", "ALL",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--ro-bind", "/usr", "/usr",
-        ]
+        cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        if not self.unprivileged:
+            uid = str(self.uid if self.uid is not None else 65534)
+            cmd += ["--uid", uid, "--gid", uid]
+        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--ro-bind", "/usr", "/usr"]
         for top in ("/bin", "/lib", "/lib64", "/sbin"):
             if os.path.islink(top):
                 cmd += ["--symlink", os.readlink(top), top]
@@ -90,11 +96,21 @@ class BwrapJail(NoJail):
         return cmd
 
     def needs_setuid(self) -> bool:
-        return False
+        return self.unprivileged
 
     @staticmethod
     def available() -> bool:
         return bool(shutil.which("bwrap"))
+
+
+@functools.lru_cache(maxsize=1)
+def _unprivileged_bwrap_works() -> bool:
+    probe = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             "bwrap", "--unshare-all", "--ro-bind", "/", "/", "true"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 JAILS: dict[str, type[NoJail]] = {"none": NoJail, "unshare": UnshareJail, "bwrap": BwrapJail}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import json
 import math
 import os
 import shutil
@@ -26,15 +27,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jails  # noqa: E402
 import wire  # noqa: E402
+from judge import Abort, Judge  # noqa: E402
 
-WORKER_FIELDS = {
-    "call": ("args", "kwargs"),
-    "stdio": ("input",),
-    "assert": ("code",),
-    "scorer": ("instance",),
-}
 KILL_STATUSES = {
-    signal.SIGKILL: ("memory", "killed by SIGKILL (most likely the memory limit)"),
+    signal.SIGKILL: ("crashed", "killed by SIGKILL"),
     signal.SIGSEGV: ("crashed", "segmentation fault"),
     signal.SIGBUS: ("crashed", "bus error"),
     signal.SIGABRT: ("crashed", "aborted"),
@@ -42,16 +38,6 @@ KILL_STATUSES = {
     signal.SIGXFSZ: ("error", "output limit exceeded"),
 }
 ERROR_STATUSES = {"memory": "memory", "output": "error", "exception": "error", "exit": "error"}
-
-
-class WorkerDied(Exception):
-    def __init__(self, status: str, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
-
-
-class WorkerTimeout(Exception):
-    pass
 
 
 class WorkerProcess:
@@ -84,46 +70,47 @@ class WorkerProcess:
             close_fds=True,
         )
         self.jail_name = jail.name
+        self.oom_kills = oom_kill_count()
         self.reader = wire.FrameReader(self.proc.stdout.fileno())
 
     def send(self, frame: dict) -> None:
         try:
             wire.write_frame(self.proc.stdin, frame)
-        except (BrokenPipeError, OSError):
-            raise self._death() from None
+        except OSError:
+            raise self.death() from None
 
     def receive(self, timeout: float) -> dict:
+        """The next frame; Abort('timeout') when none comes in time, Abort(...) on death."""
         try:
             frame = self.reader.read(timeout)
         except (EOFError, ValueError, UnicodeDecodeError):
-            raise self._death() from None
+            raise self.death() from None
         if frame is None:
-            raise WorkerTimeout()
+            raise Abort("timeout", f"exceeded the time limit of {timeout:.3g}s")
         if not isinstance(frame, dict):
-            raise self._death()
+            raise self.death()
         return frame
 
-    def _death(self) -> WorkerDied:
+    def death(self) -> Abort:
+        """How the worker died, as an Abort to raise."""
         try:
             code = self.proc.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
-            self.kill()
-            return WorkerDied("crashed", "worker sent a corrupt frame")
+            return Abort("crashed", "worker broke the protocol (corrupt frame)")
         if code < 0 or (self.jail_name == "bwrap" and code > 128):
             sig = -code if code < 0 else code - 128
+            if sig == signal.SIGKILL and oom_kill_count() > self.oom_kills:
+                return Abort("memory", "killed by the out-of-memory killer")
             status, message = KILL_STATUSES.get(sig, ("crashed", f"killed by signal {sig}"))
-            return WorkerDied(status, message)
-        return WorkerDied("crashed", f"process exited with status {code} during the test")
+            return Abort(status, message)
+        return Abort("crashed", f"process exited with status {code} during the test")
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.kill()
-        except ProcessLookupError:
-            pass
+        for action in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
+            try:
+                action()
+            except (ProcessLookupError, PermissionError):
+                pass
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 stream.close()
@@ -135,73 +122,63 @@ class WorkerProcess:
             pass
 
 
-class Judge:
-    """Compares observations with expected values that never leave the supervisor."""
+class Candidate:
+    """One candidate program: a worker started on demand and replaced after it dies."""
 
-    def __init__(self, job: dict):
-        self.scorer = None
-        if job.get("scorer_code"):
-            ns: dict = {"__name__": "scorer"}
-            exec(compile(job["scorer_code"], "<scorer>", "exec"), ns)
-            self.scorer = ns["score"]
+    def __init__(self, supervisor: "Supervisor", job: dict, workdir: str | None, deadline: float):
+        self.supervisor, self.job, self.workdir, self.deadline = supervisor, job, workdir, deadline
+        self.worker: WorkerProcess | None = None
+        self.load_error: Abort | None = None
+        self.seq = 0
 
-    def verdict(self, test: dict, obs: dict) -> tuple[str, float, str]:
-        kind, hidden = test["kind"], test.get("hidden", False)
-        if kind == "call":
-            got = wire.decode_value(obs.get("value"))
-            expected = wire.decode_value(test.get("expected"))
-            if wire.values_equal(got, expected, test.get("rel_tol", 1e-6), test.get("abs_tol", 1e-6)):
-                return "passed", 1.0, ""
-            shown = "(hidden test)" if hidden else f"expected {wire.short_repr(expected)}"
-            return "failed", 0.0, f"got {wire.short_repr(got)}, {shown}"
-        if kind == "stdio":
-            got = obs.get("stdout", "")
-            if wire.outputs_equal(got, test["output"], test.get("rel_tol", 0.0), test.get("abs_tol", 0.0)):
-                return "passed", 1.0, ""
-            return "failed", 0.0, self._stdout_diff(got, test["output"], hidden)
-        if kind == "assert":
-            if obs.get("passed") is True:
-                return "passed", 1.0, ""
-            return "failed", 0.0, "(hidden test)" if hidden else obs.get("message", "assertion failed")
-        if kind == "scorer":
-            output = wire.decode_value(obs["value"]) if "value" in obs else obs.get("stdout", "")
-            return self._score(test, output)
-        return "error", 0.0, f"unknown test kind {kind!r}"
-
-    def _score(self, test: dict, output) -> tuple[str, float, str]:
-        if self.scorer is None:
-            return "error", 0.0, "problem has scorer tests but no score() function"
-        instance = wire.decode_value(test.get("instance"))
-        limit = float(test.get("scorer_time_limit_s", 30.0))
-
-        def alarm(_sig, _frame):
-            raise TimeoutError(f"scorer exceeded {limit:g}s")
-
-        previous = signal.signal(signal.SIGALRM, alarm)
-        signal.setitimer(signal.ITIMER_REAL, limit)
+    def request(self, op: str, payload: dict, test_deadline: float) -> dict:
+        """Ask the worker to compute; the reply on success, else Abort with the status."""
+        if self.load_error is not None:
+            raise self.load_error
+        if self.worker is None:
+            self._start()
+        assert self.worker is not None
+        self.seq += 1
+        ok = False
         try:
-            value = float(self.scorer(instance, output))
-        except Exception as exc:  # noqa: BLE001 - an invalid output scores zero, with the reason
-            return "failed", 0.0, wire.clip(f"invalid output: {type(exc).__name__}: {exc}")
+            self.worker.send({"type": "run", "seq": self.seq, "op": op, **payload})
+            while True:
+                reply = self.worker.receive(test_deadline - time.monotonic())
+                if reply.get("type") == "obs" and reply.get("seq") == self.seq:
+                    break
+            ok = True
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-        if math.isnan(value):
-            return "failed", 0.0, "scorer returned NaN"
-        value = min(1.0, max(0.0, value))
-        return ("passed", 1.0, "") if value >= 1.0 - 1e-9 else ("failed", value, f"score {value:.4f}")
+            if not ok:  # timeout, death or an interrupted wait: this worker is done
+                self.retire()
+        if not reply.get("ok"):
+            raise Abort(ERROR_STATUSES.get(reply.get("error_kind"), "error"), str(reply.get("message", "")))
+        return reply
 
-    @staticmethod
-    def _stdout_diff(got: str, expected: str, hidden: bool) -> str:
-        a, b = wire.normalize_output(got), wire.normalize_output(expected)
-        for i in range(max(len(a), len(b))):
-            x = a[i] if i < len(a) else "<missing>"
-            y = b[i] if i < len(b) else "<end of output>"
-            if x != y:
-                if hidden:
-                    return f"wrong answer on line {i + 1} (hidden test)"
-                return f"line {i + 1}: got {wire.clip(x, 100)!r}, expected {wire.clip(y, 100)!r}"
-        return "output differs"
+    def _start(self) -> None:
+        worker = WorkerProcess(self.supervisor.jail, self.job, self.supervisor.nproc, self.workdir)
+        timeout = min(load_timeout(self.job), max(0.0, self.deadline - time.monotonic()))
+        try:
+            worker.send({"type": "load", "program": self.job["program"], "mode": self.job["mode"],
+                         "entry_point": self.job.get("entry_point")})
+            reply = worker.receive(timeout)
+        except Abort as abort:
+            worker.kill()
+            prefix = "program did not finish loading" if abort.status == "timeout" else "program crashed while loading"
+            self.load_error = Abort(abort.status, f"{prefix}: {abort.message}")
+            raise self.load_error from None
+        if reply.get("type") != "loaded":
+            worker.kill()
+            status = ERROR_STATUSES.get(reply.get("error_kind"), "error")
+            self.load_error = Abort(status, wire.clip(str(reply.get("message", "load failed"))))
+            raise self.load_error
+        self.worker = worker
+
+    def retire(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+        if self.supervisor.reap_all:
+            _reap_everything_else()
 
 
 class Supervisor:
@@ -216,99 +193,72 @@ class Supervisor:
         stages = sorted({t.get("stage", 1) for t in tests})
         thresholds = job.get("stage_thresholds", [])
         workdir = self._make_workdir()
-        worker: WorkerProcess | None = None
-        load_error: tuple[str, str] | None = None
+        candidate = Candidate(self, job, workdir, deadline)
         stages_run: list[int] = []
-        stage_scores: list[tuple[int, float]] = []
         try:
             judge = Judge(job)
             for index, stage in enumerate(stages):
-                stage_tests = [t for t in tests if t.get("stage", 1) == stage]
                 if index > 0:
-                    prev = [o for o in stage_scores if o[0] == stages[index - 1]]
-                    mean = sum(s for _, s in prev) / max(1, len(prev))
                     needed = thresholds[index - 1] if index - 1 < len(thresholds) else 0.0
-                    if mean < needed:
-                        for t in self._remaining(stages[index:], tests):
-                            emit(self._outcome(job, t, "skipped", 0.0, 0.0,
-                                               f"stage {stages[index - 1]} mean {mean:.3f} < {needed}"))
+                    if stage_mean < needed:
+                        reason = f"stage {stages[index - 1]} mean {stage_mean:.3f} < threshold {needed}"
+                        for test in tests:
+                            if test.get("stage", 1) in stages[index:]:
+                                emit(_outcome(job, test, "skipped", 0.0, 0.0, reason))
                         break
                 stages_run.append(stage)
+                stage_tests = [t for t in tests if t.get("stage", 1) == stage]
+                total = 0.0
                 for test in stage_tests:
                     t0 = time.monotonic()
-                    if load_error is not None:
-                        status, message = load_error
-                        emit(self._outcome(job, test, status, 0.0, 0.0, message))
-                        stage_scores.append((stage, 0.0))
-                        continue
-                    remaining = deadline - t0
-                    if remaining <= 0:
-                        emit(self._outcome(job, test, "timeout", 0.0, 0.0,
-                                           f"candidate wall limit of {job['wall_limit_s']}s exceeded"))
-                        stage_scores.append((stage, 0.0))
-                        continue
-                    limit = min(float(test.get("time_limit_s") or job["time_limit_s"]), remaining)
-                    status, score, message = "crashed", 0.0, ""
-                    try:
-                        if worker is None:
-                            worker, load_error = self._start_worker(job, deadline, workdir)
-                            if load_error is not None:
-                                status, message = load_error
-                                raise _Recorded()
-                            t0 = time.monotonic()
-                        worker.send({"type": "run", "id": test["id"], "kind": test["kind"],
-                                     **{k: test[k] for k in WORKER_FIELDS[test["kind"]] if k in test}})
-                        obs = worker.receive(limit)
-                        if obs.get("type") != "obs" or obs.get("id") != test["id"]:
-                            raise WorkerDied("crashed", "worker answered out of protocol")
-                        if obs.get("ok"):
-                            status, score, message = judge.verdict(test, obs)
-                        else:
-                            status = ERROR_STATUSES.get(obs.get("error_kind"), "error")
-                            message = obs.get("message", "")
-                    except _Recorded:
-                        pass
-                    except WorkerTimeout:
-                        status, message = "timeout", f"exceeded the time limit of {limit:.3g}s"
-                        worker = self._retire(worker)
-                    except WorkerDied as died:
-                        status, message = died.status, died.message
-                        worker = self._retire(worker)
-                    runtime = (time.monotonic() - t0) * 1000.0
-                    emit(self._outcome(job, test, status, score, runtime, message))
-                    stage_scores.append((stage, score))
+                    status, score, message = self._run_test(candidate, judge, job, test, deadline)
+                    total += score
+                    if test.get("hidden") and status not in ("passed", "skipped"):
+                        message = f"{status} (hidden test)"
+                    emit(_outcome(job, test, status, score, (time.monotonic() - t0) * 1000.0, message))
+                stage_mean = total / max(1, len(stage_tests))
         finally:
-            self._retire(worker)
-            self._cleanup(workdir)
+            candidate.retire()
+            if workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+        error = candidate.load_error.message if candidate.load_error else ""
         emit({"type": "done", "job_id": job["job_id"], "stages_run": stages_run,
-              "wall_ms": (time.monotonic() - start) * 1000.0,
-              "error": load_error[1] if load_error else ""})
+              "wall_ms": (time.monotonic() - start) * 1000.0, "error": error})
 
-    def _start_worker(self, job: dict, deadline: float, workdir: str | None):
-        worker = WorkerProcess(self.jail, job, self.nproc, workdir)
-        worker.send({"type": "load", "program": job["program"], "mode": job["mode"],
-                     "entry_point": job.get("entry_point"), "setup_code": job.get("setup_code", "")})
-        timeout = min(max(wire_load_timeout(job), 1.0), max(0.0, deadline - time.monotonic()))
+    def _run_test(self, candidate: Candidate, judge: Judge, job: dict, test: dict, deadline: float):
+        now = time.monotonic()
+        if now >= deadline:
+            return "timeout", 0.0, f"candidate wall limit of {job['wall_limit_s']}s exceeded"
+        test_deadline = min(deadline, now + float(test.get("time_limit_s") or job["time_limit_s"]))
+        kind = test["kind"]
         try:
-            reply = worker.receive(timeout)
-        except WorkerTimeout:
-            worker.kill()
-            return None, ("timeout", f"program did not finish loading within {timeout:.3g}s")
-        except WorkerDied as died:
-            worker.kill()
-            return None, (died.status, f"program crashed while loading: {died.message}")
-        if reply.get("type") == "load_error":
-            worker.kill()
-            status = ERROR_STATUSES.get(reply.get("error_kind"), "error")
-            return None, (status, wire.clip(reply.get("message", "load failed")))
-        return worker, None
+            if kind == "call":
+                reply = candidate.request("call", {"args": test.get("args", []), "kwargs": test.get("kwargs", {})},
+                                          test_deadline)
+                return judge.call(test, reply["value"])
+            if kind == "stdio":
+                reply = candidate.request("script", {"input": test.get("input", "")}, test_deadline)
+                return judge.stdio(test, reply["stdout"])
+            if kind == "scorer":
+                if job["mode"] == "function":
+                    reply = candidate.request("call", {"args": [test.get("instance")]}, test_deadline)
+                    return judge.score(test, wire.decode_value(reply["value"]))
+                instance = wire.decode_value(test.get("instance"))
+                text = instance if isinstance(instance, str) else json.dumps(instance)
+                reply = candidate.request("script", {"input": text}, test_deadline)
+                return judge.score(test, reply["stdout"])
+            if kind == "assert":
+                def proxy(*args, **kwargs):
+                    try:
+                        payload = {"args": wire.encode_value(list(args)), "kwargs": wire.encode_value(kwargs)}
+                    except TypeError as exc:
+                        raise Abort("error", f"test passes an unsupported argument: {exc}") from None
+                    return wire.decode_value(candidate.request("call", payload, test_deadline)["value"])
 
-    def _retire(self, worker: WorkerProcess | None) -> None:
-        if worker is not None:
-            worker.kill()
-        if self.reap_all:
-            _reap_everything_else()
-        return None
+                return judge.assertion(test, proxy, test_deadline - time.monotonic())
+            return "error", 0.0, f"unknown test kind {kind!r}"
+        except Abort as abort:
+            return abort.status, 0.0, abort.message
 
     def _make_workdir(self) -> str | None:
         if self.jail.isolates_filesystem:
@@ -318,28 +268,29 @@ class Supervisor:
             os.chown(path, self.jail.uid, self.jail.uid)
         return path
 
-    @staticmethod
-    def _cleanup(path: str | None) -> None:
-        if path:
-            shutil.rmtree(path, ignore_errors=True)
 
-    @staticmethod
-    def _remaining(stages: list[int], tests: list[dict]) -> list[dict]:
-        return [t for t in tests if t.get("stage", 1) in stages]
-
-    @staticmethod
-    def _outcome(job, test, status, score, runtime_ms, message) -> dict:
-        return {"type": "outcome", "job_id": job["job_id"],
-                "outcome": {"test_id": test["id"], "status": status, "score": score,
-                            "runtime_ms": runtime_ms, "message": wire.clip(message),
-                            "stage": test.get("stage", 1)}}
+def _outcome(job: dict, test: dict, status: str, score: float, runtime_ms: float, message: str) -> dict:
+    return {"type": "outcome", "job_id": job["job_id"],
+            "outcome": {"test_id": test["id"], "status": status, "score": score,
+                        "runtime_ms": runtime_ms, "message": wire.clip(message),
+                        "stage": test.get("stage", 1)}}
 
 
-class _Recorded(Exception):
-    """Internal: the outcome is already decided."""
+def oom_kill_count() -> int:
+    """OOM kills so far in our memory cgroup (v2 or v1); 0 where it cannot be read."""
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+        try:
+            with open(path) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return 0
 
 
-def wire_load_timeout(job: dict) -> float:
+def load_timeout(job: dict) -> float:
     return float(job.get("load_timeout_s", max(5.0, 2 * float(job["time_limit_s"]))))
 
 

@@ -1,23 +1,24 @@
 #!/usr/bin/env python3
-"""The untrusted side of the runner: loads one candidate and answers test inputs (stdlib only).
+"""The untrusted side of the runner: loads one candidate and answers requests (stdlib only).
 
 Started fresh (exec, never fork) by the supervisor for every candidate, so its memory holds no
-expected values.  It reads frames on fd 0 and writes observations on fd 1, then immediately
-moves both off the standard descriptors: fd 0 becomes the test input file and fd 1/2 a
-size-capped log, so whatever the candidate prints is never read as a result.
+expected values.  It only ever *computes*: a call of the entry point (return value in the
+tagged encoding of exact builtin types) or a run of the script (its stdout).  Every verdict,
+assertion tests included, is made by the supervisor, so nothing the candidate does in its own
+process can forge one.  The request and reply pipes arrive as fd 0 and 1 and are moved off
+them at once: fd 0 becomes the test input file and fd 1/2 a size-capped log, so whatever the
+candidate prints is never read as a result.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import builtins
 import io
 import os
 import resource
 import signal
 import sys
-import time
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -72,18 +73,16 @@ def describe_exception(exc: BaseException) -> tuple[str, str]:
 
 
 class Worker:
+    """Holds the loaded candidate; answers `call` (function mode) and `script` (stdio mode)."""
+
     def __init__(self, load: dict, output_limit: int):
         self.mode = load["mode"]
         self.output_limit = output_limit
-        self.clean_builtins = dict(builtins.__dict__)  # snapshot before candidate code runs
+        self.pid = os.getpid()
         self.encode = wire.encode_value
         self.decode = wire.decode_value
         self.code = compile(load["program"], "<candidate>", "exec")
         self.fn = None
-        self.setup_ns: dict = {"__builtins__": self.clean_builtins}
-        if load.get("setup_code"):
-            exec(compile(load["setup_code"], "<setup>", "exec"), self.setup_ns)
-        self._assert_cache: dict[str, tuple] = {}
         if self.mode == "function":
             module = types.ModuleType("solution")
             sys.modules["solution"] = module
@@ -93,37 +92,21 @@ class Worker:
                 raise LookupError(f"entry point {load['entry_point']!r} is not defined")
             self.fn = fn
 
-    # -- running one test -------------------------------------------------------------
-
-    def run(self, test: dict) -> dict:
-        kind = test["kind"]
-        if kind == "call":
-            args = self.decode(test.get("args", []))
-            kwargs = self.decode(test.get("kwargs", {}))
-            return {"value": self._encode(self.fn(*args, **kwargs))}
-        if kind == "stdio":
-            return {"stdout": self._run_script(test.get("input", ""))}
-        if kind == "scorer":
-            instance = self.decode(test.get("instance"))
-            if self.mode == "function":
-                return {"value": self._encode(self.fn(instance))}
-            import json
-
-            text = instance if isinstance(instance, str) else json.dumps(instance)
-            return {"stdout": self._run_script(text)}
-        if kind == "assert":
-            return self._run_assert(test["code"])
-        raise ValueError(f"unknown test kind {kind!r}")
-
-    def _encode(self, value):
-        try:
-            return self.encode(value)
-        except TypeError as exc:
-            raise TypeError(f"return value rejected: {exc}") from None
-
-    def _sanitized(self, *args, **kwargs):
-        """The candidate as assertion snippets see it: results copied into plain builtins."""
-        return self.decode(self._encode(self.fn(*args, **kwargs)))
+    def run(self, request: dict) -> dict:
+        op = request["op"]
+        if op == "call":
+            if self.fn is None:
+                raise TypeError("this problem runs the program as a script; it has no entry point")
+            args = self.decode(request.get("args", []))
+            kwargs = self.decode(request.get("kwargs", {}))
+            result = self.fn(*args, **kwargs)
+            try:
+                return {"value": self.encode(result)}
+            except TypeError as exc:
+                raise TypeError(f"return value rejected: {exc}") from None
+        if op == "script":
+            return {"stdout": self._run_script(request.get("input", ""))}
+        raise ValueError(f"unknown operation {op!r}")
 
     def _run_script(self, text: str) -> str:
         with open(STDIN_FILE, "w", encoding="utf-8") as f:
@@ -158,36 +141,6 @@ class Worker:
         with open(STDOUT_FILE, encoding="utf-8", errors="replace") as f:
             return f.read()
 
-    def _run_assert(self, code: str) -> dict:
-        if code not in self._assert_cache:
-            tree = ast.parse(code, "<test>")
-            split = None
-            node = tree.body[0] if len(tree.body) == 1 else None
-            if (
-                isinstance(node, ast.Assert)
-                and isinstance(node.test, ast.Compare)
-                and len(node.test.ops) == 1
-                and isinstance(node.test.ops[0], ast.Eq)
-            ):
-                split = (
-                    compile(ast.Expression(node.test.left), "<test>", "eval"),
-                    compile(ast.Expression(node.test.comparators[0]), "<test>", "eval"),
-                )
-            self._assert_cache[code] = (compile(tree, "<test>", "exec"), split)
-        whole, split = self._assert_cache[code]
-        ns = dict(self.setup_ns)
-        ns["candidate"] = self._sanitized
-        if split is not None:
-            got, expected = eval(split[0], ns), eval(split[1], ns)
-            if got == expected:
-                return {"passed": True}
-            return {"passed": False, "message": f"got {wire.short_repr(got)}, expected {wire.short_repr(expected)}"}
-        try:
-            exec(whole, ns)
-        except AssertionError:
-            return {"passed": False, "message": "assertion failed: " + wire.clip(code, 200)}
-        return {"passed": True}
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="worker")
@@ -214,12 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     set_limits(opts.memory_mb, opts.cpu_s, opts.output_limit, opts.nproc)
 
     send = wire.write_frame
+    pid = os.getpid()
     load = wire.read_frame(cmd_in)
     if load is None or load.get("type") != "load":
         return 2
     try:
         worker = Worker(load, opts.output_limit)
     except BaseException as exc:  # noqa: BLE001 - every load failure is reported, not raised
+        if os.getpid() != pid:
+            os._exit(0)
         if isinstance(exc, SyntaxError):
             kind, message = "exception", f"SyntaxError: {exc.msg} (line {exc.lineno})"
         else:
@@ -231,18 +187,14 @@ def main(argv: list[str] | None = None) -> int:
         test = wire.read_frame(cmd_in)
         if test is None or test.get("type") != "run":
             return 0
-        start = time.perf_counter()
         try:
-            reply = {"type": "obs", "id": test["id"], "ok": True, **worker.run(test)}
+            reply = {"type": "obs", "seq": test["seq"], "ok": True, **worker.run(test)}
         except BaseException as exc:  # noqa: BLE001 - candidate failures become observations
             kind, message = describe_exception(exc)
-            reply = {"type": "obs", "id": test["id"], "ok": False, "error_kind": kind, "message": message}
-        reply["cpu_ms"] = (time.perf_counter() - start) * 1000.0
-        try:
-            send(obs_out, reply)
-        except (TypeError, ValueError) as exc:  # unencodable observation: report, never crash
-            send(obs_out, {"type": "obs", "id": test["id"], "ok": False, "error_kind": "exception",
-                           "message": wire.clip(f"observation not encodable: {exc}")})
+            reply = {"type": "obs", "seq": test["seq"], "ok": False, "error_kind": kind, "message": message}
+        if os.getpid() != pid:  # a process the candidate forked must never answer
+            os._exit(0)
+        send(obs_out, reply)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""The sandbox as the rest of the system uses it: evaluate programs, get EvalResults."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from problems.model import Problem
+from sandbox.backends import resolve_backend, slot_class
+from sandbox.config import SandboxConfig
+from sandbox.jobs import assemble, build_job
+from sandbox.pool import SlotPool
+from sandbox.results import EvalResult
+
+
+class Sandbox:
+    """A pool of warm slots of one backend.  Thread-safe; use as a context manager."""
+
+    def __init__(self, config: SandboxConfig | None = None):
+        self.config = config or SandboxConfig()
+        self.backend = resolve_backend(self.config)
+        cls = slot_class(self.backend)
+        self.pool = SlotPool(
+            lambda index: cls.from_config(self.config, index),
+            size=self.config.slots,
+            max_uses=self.config.max_candidates_per_slot,
+            start_timeout=self.config.start_timeout_s,
+        )
+        self._executor = ThreadPoolExecutor(max_workers=self.config.slots, thread_name_prefix="sandbox")
+
+    def evaluate(self, problem: Problem, program: str) -> EvalResult:
+        job = build_job(problem, program, self.config.output_limit_kb * 1024)
+        start = time.monotonic()
+        outcomes, done, failure = self.pool.run(job, problem.wall_limit_s + self.config.grace_s)
+        return assemble(problem, outcomes, done, backend=self.backend,
+                        wall_ms=(time.monotonic() - start) * 1000.0, failure=failure)
+
+    def evaluate_many(self, problem: Problem, programs: list[str]) -> list[EvalResult]:
+        """Evaluate concurrently (up to `slots` at once); results in input order."""
+        return list(self._executor.map(lambda p: self.evaluate(problem, p), programs))
+
+    def submit(self, problem: Problem, program: str):
+        """A Future of the EvalResult, for overlapping evaluation with generation."""
+        return self._executor.submit(self.evaluate, problem, program)
+
+    def warm(self) -> None:
+        self.pool.warm()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self.pool.close()
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def evaluate(problem: Problem, program: str, backend: str = "auto", **options) -> EvalResult:
+    """One-off evaluation (starts and stops a one-slot pool)."""
+    config = SandboxConfig(backend=backend, slots=1, **options)
+    with Sandbox(config) as box:
+        return box.evaluate(problem, program)

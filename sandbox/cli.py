@@ -1,0 +1,79 @@
+"""`evolve sandbox ...`: evaluate one program from the command line; build the image."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from sandbox.config import SandboxConfig
+
+
+@click.group("sandbox")
+def sandbox_group() -> None:
+    """Run candidate programs in the sandbox; build its image."""
+
+
+@sandbox_group.command("run")
+@click.argument("program", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--problem", "problem_ref", required=True, help="problem id (e.g. builtin/..., humaneval/0) or path")
+@click.option("--backend", type=click.Choice(["auto", "process", "docker"]), default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print the EvalResult as JSON")
+def run_command(program: Path, problem_ref: str, backend: str, as_json: bool) -> None:
+    """Evaluate PROGRAM against a problem's tests and print the per-test results."""
+    from problems.loaders import load_problem
+    from sandbox.api import Sandbox
+
+    try:
+        problem = load_problem(problem_ref)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    code = program.read_text(encoding="utf-8", errors="replace")
+    try:
+        with Sandbox(SandboxConfig(backend=backend, slots=1)) as box:
+            result = box.evaluate(problem, code)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result.model_dump(), indent=2))
+        return
+    _print_table(problem.id, result)
+
+
+def _print_table(problem_id: str, result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{problem_id}: fitness {result.fitness:.3f}, "
+                        f"{result.passed}/{len(result.outcomes)} passed ({result.backend}, {result.wall_ms:.0f} ms)")
+    for col in ("test", "stage", "status", "score", "ms", "message"):
+        table.add_column(col)
+    colours = {"passed": "green", "failed": "red", "skipped": "dim"}
+    for o in result.outcomes:
+        colour = colours.get(o.status, "yellow")
+        table.add_row(o.test_id, str(o.stage), f"[{colour}]{o.status}[/]", f"{o.score:.3f}",
+                      f"{o.runtime_ms:.1f}", o.message)
+    Console(file=sys.stdout).print(table)
+    if result.error:
+        click.echo(f"error: {result.error}")
+
+
+@sandbox_group.command("build-image")
+@click.option("--tag", default=None, help="image name [default: SandboxConfig().docker.image]")
+@click.option("--base", default="debootstrap", show_default=True,
+              help="'debootstrap' (no registry: Debian root from this machine's apt mirror) or a pullable image, e.g. python:3.11-slim")
+@click.option("--mirror", default="auto", show_default=True, help="Debian archive URL for debootstrap; auto = the one apt uses here")
+@click.option("--force", is_flag=True, help="rebuild even if the image matches the current runner")
+def build_image_command(tag: str | None, base: str, mirror: str, force: bool) -> None:
+    """Build the sandbox image (skipped when an image with the current runner exists)."""
+    from sandbox.image import ImageError, build_image
+
+    tag = tag or SandboxConfig().docker.image
+    try:
+        report = build_image(tag, base=base, mirror=None if mirror == "auto" else mirror, force=force,
+                             log=lambda line: click.echo(line, err=True))
+    except ImageError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report.summary())

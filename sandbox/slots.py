@@ -1,0 +1,142 @@
+"""A slot is one running supervisor (see runner.py) that evaluates candidates one at a time.
+
+The pool talks to every backend through this interface; backends differ only in how the
+supervisor is started and reached: a host subprocess (`process`) or a container (`docker`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from abc import ABC, abstractmethod
+
+from sandbox import jails, wire
+from sandbox.config import SandboxConfig
+
+RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
+
+
+class SlotDied(Exception):
+    """The supervisor is gone (killed, crashed, or its stream broke)."""
+
+
+class Slot(ABC):
+    backend: str = ""
+
+    def __init__(self) -> None:
+        self.served = 0
+        self.reader: wire.FrameReader | None = None
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, config: SandboxConfig, index: int) -> "Slot": ...
+
+    @staticmethod
+    @abstractmethod
+    def available(config: SandboxConfig) -> tuple[bool, str]:
+        """(usable here?, why not)."""
+
+    @abstractmethod
+    def _launch(self) -> None:
+        """Start the supervisor and set self.reader."""
+
+    @abstractmethod
+    def _write(self, data: bytes) -> None: ...
+
+    @abstractmethod
+    def kill(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def alive(self) -> bool: ...
+
+    def start(self, timeout: float) -> None:
+        self._launch()
+        frame = self.recv(timeout)
+        if frame is None or frame.get("type") != "ready":
+            self.kill()
+            raise SlotDied(f"{self.backend} supervisor did not become ready within {timeout:g}s: {frame}")
+        if frame.get("protocol") != wire.PROTOCOL_VERSION:
+            self.kill()
+            raise SlotDied(f"supervisor speaks protocol {frame.get('protocol')}, expected {wire.PROTOCOL_VERSION}"
+                           " (rebuild the sandbox image: evolve sandbox build-image)")
+
+    def send(self, frame: dict) -> None:
+        import json
+        import struct
+
+        data = json.dumps(frame, separators=(",", ":")).encode()
+        try:
+            self._write(struct.pack(">I", len(data)) + data)
+        except OSError as exc:
+            raise SlotDied(f"cannot write to the supervisor: {exc}") from None
+
+    def recv(self, timeout: float) -> dict | None:
+        assert self.reader is not None, "slot not started"
+        try:
+            return self.reader.read(timeout)
+        except (EOFError, ValueError, UnicodeDecodeError, OSError) as exc:
+            raise SlotDied(f"{self.backend} supervisor stream ended: {exc}") from None
+
+
+class ProcessSlot(Slot):
+    """Supervisor as a host subprocess; it jails each worker (bwrap / unshare / rlimits)."""
+
+    backend = "process"
+
+    def __init__(self, python: str | None, jail: str, uid: int | None, nproc: int):
+        super().__init__()
+        self.python, self.jail, self.uid, self.nproc = python, jail, uid, nproc
+        self.proc: subprocess.Popen | None = None
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig, index: int) -> "ProcessSlot":
+        opts = config.process
+        jail = jails.best_jail() if opts.jail == "auto" else opts.jail
+        uid = opts.uid_base + index if os.geteuid() == 0 else None
+        return cls(opts.python, jail, uid, opts.nproc)
+
+    @staticmethod
+    def available(config: SandboxConfig) -> tuple[bool, str]:
+        jail = config.process.jail
+        if jail != "auto" and not jails.JAILS[jail].available():
+            return False, f"jail {jail!r} is not available on this machine"
+        return True, ""
+
+    def _launch(self) -> None:
+        cmd = [sys.executable, "-I", RUNNER_PATH, "supervise", "--jail", self.jail,
+               "--nproc", str(self.nproc)]
+        if self.uid is not None:
+            cmd += ["--uid", str(self.uid)]
+        if self.python:
+            cmd += ["--python", self.python]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     start_new_session=True, close_fds=True)
+        self.reader = wire.FrameReader(self.proc.stdout.fileno())
+
+    def _write(self, data: bytes) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
