@@ -21,5 +21,9 @@ def _register() -> None:
 
     main.add_command(sandbox_group)
 
+    from evolve.model_cli import model_group
+
+    main.add_command(model_group)
+
 
 _register()

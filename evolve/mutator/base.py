@@ -1,0 +1,78 @@
+"""The mutator interface: the policy that VPO trains, behind interchangeable backends.
+
+A backend turns prompts into completions that carry what the trainer needs besides text: the
+token ids of prompt and completion, the log-probability of every sampled token under the
+distribution it was actually sampled from (temperature, top-k and top-p applied, renormalised;
+greedy decoding reports the raw model distribution - vLLM's `processed_logprobs` mode), and the
+policy version (adapter) that produced it.  `load_adapter` swaps in a newly trained adapter
+without reloading the base model.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evolve.mutator.config import SamplingParams
+
+log = logging.getLogger("evolve.mutator")
+
+ChatMessage = dict[str, str]  # {"role": ..., "content": ...}
+Prompt = Union[str, list[ChatMessage]]
+
+
+class MutatorError(RuntimeError):
+    """A backend failed in a way the caller should report (server down, bad adapter...)."""
+
+
+class Completion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    token_ids: list[int] | None = Field(description="None when the backend cannot return ids")
+    logprobs: list[float] | None = Field(description="one per token id: sampling log-probs")
+    prompt_token_ids: list[int] | None
+    finish_reason: Literal["stop", "length"]
+    policy_version: int = Field(ge=0, description="0 = base model, N = adapter loaded as version N")
+
+
+class Mutator(ABC):
+    """Generate completions; hot-swap adapters.  Subclasses register in MUTATOR_BACKENDS."""
+
+    name: str = ""
+
+    def __init__(self) -> None:
+        self._version = 0
+
+    @property
+    def policy_version(self) -> int:
+        return self._version
+
+    @abstractmethod
+    def generate(
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+    ) -> list[list[Completion]]:
+        """For each prompt, `n` completions (one group), in prompt order."""
+
+    @abstractmethod
+    def load_adapter(self, version: int, path: Path) -> None:
+        """Make the adapter at `path` the active policy, as `version` (must increase)."""
+
+    def close(self) -> None:
+        """Release resources (HTTP pools, model memory); idempotent."""
+
+    def __enter__(self) -> "Mutator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_version(self, version: int, path: Path) -> None:
+        if version <= self._version:
+            raise MutatorError(f"adapter version {version} is not newer than {self._version}")
+        if not (Path(path) / "adapter_config.json").is_file():
+            raise MutatorError(f"{path}: not a peft adapter directory (no adapter_config.json)")

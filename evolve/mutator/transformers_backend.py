@@ -1,0 +1,222 @@
+"""In-process mutator on transformers: batched sampling with a KV cache, peft adapters hot-swapped.
+
+Our own decode loop (not `model.generate`) because the trainer needs the log-probability of each
+sampled token under the distribution it was sampled from (temperature, top-k, top-p applied;
+greedy: the raw distribution), and finished rows are dropped from the batch and the cache so a
+long straggler does not make every other row pay for its steps.  Prompts are left-padded.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pathlib import Path
+
+import torch
+
+from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
+from evolve.mutator.config import SamplingParams, TransformersConfig
+from evolve.mutator.models import MODEL_SPECS, is_prepared, model_dir
+
+log = logging.getLogger("evolve.mutator.transformers")
+COMPACT_FRACTION = 0.25  # drop finished rows once this share of the batch is done
+
+
+def cpu_supports_bf16() -> bool:
+    """oneDNN's own check (AVX512-BF16 / AMX); /proc/cpuinfo flags as a fallback."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        try:
+            flags = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+        return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_dtype(name: str) -> torch.dtype:
+    if name == "auto":
+        return torch.bfloat16 if cpu_supports_bf16() else torch.float32
+    return {"bfloat16": torch.bfloat16, "float32": torch.float32}[name]
+
+
+def resolve_model(model: str) -> str:
+    """A prepared model name maps to its cache directory; paths and hub ids pass through."""
+    if model in MODEL_SPECS:
+        if not is_prepared(model):
+            raise MutatorError(f"model {model!r} is not prepared: run `evolve model prepare {model}`")
+        return str(model_dir(model))
+    return model
+
+
+def sample_next(
+    logits: torch.Tensor, params: SamplingParams, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Next tokens and their log-probs under the processed distribution (fp32 logits in)."""
+    if params.greedy:
+        logp = torch.log_softmax(logits, dim=-1)
+        tok = logp.argmax(dim=-1)
+        return tok, logp.gather(-1, tok[:, None])[:, 0]
+    x = logits / params.temperature
+    if params.top_k and params.top_k < x.shape[-1]:
+        kth = torch.topk(x, params.top_k, dim=-1).values[:, -1:]
+        x = x.masked_fill(x < kth, float("-inf"))
+    if params.top_p < 1.0:
+        sorted_x, idx = torch.sort(x, dim=-1, descending=True)
+        probs = torch.softmax(sorted_x, dim=-1)
+        drop = (probs.cumsum(-1) - probs) > params.top_p  # the first token is always kept
+        x = x.scatter(-1, idx, sorted_x.masked_fill(drop, float("-inf")))
+    logp = torch.log_softmax(x, dim=-1)
+    tok = torch.multinomial(logp.exp(), 1, generator=gen)[:, 0]
+    return tok, logp.gather(-1, tok[:, None])[:, 0]
+
+
+class TransformersMutator(Mutator):
+    name = "transformers"
+
+    def __init__(self, config: TransformersConfig | None = None) -> None:
+        super().__init__()
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.config = config or TransformersConfig()
+        if self.config.threads:
+            torch.set_num_threads(self.config.threads)
+        path = resolve_model(self.config.model)
+        self.dtype = resolve_dtype(self.config.dtype)
+        self.tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=self.dtype)
+        self.model.eval()
+        gen_cfg = getattr(self.model, "generation_config", None)
+        eos = getattr(gen_cfg, "eos_token_id", None)
+        eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if self.tokenizer.eos_token_id is not None:
+            eos_ids.add(self.tokenizer.eos_token_id)
+        if not eos_ids:
+            raise MutatorError(f"{path}: no eos token id in tokenizer or generation config")
+        self.eos_ids = sorted(eos_ids)
+        pad = self.tokenizer.pad_token_id
+        self.pad_id = pad if pad is not None else self.eos_ids[0]
+        self._calls = 0
+        log.info("transformers mutator: %s in %s", path, self.dtype)
+        if self.config.adapter:
+            self.load_adapter(1, Path(self.config.adapter))
+
+    # ------------------------------------------------------------------ prompts
+
+    def encode(self, prompt: Prompt) -> list[int]:
+        if isinstance(prompt, str):
+            return list(self.tokenizer(prompt)["input_ids"])
+        text = self.tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False)
+        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    # ------------------------------------------------------------------ generation
+
+    def generate(
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+    ) -> list[list[Completion]]:
+        params = params or SamplingParams()
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        seed = params.seed if params.seed is not None else self.config.seed + self._calls
+        self._calls += 1
+        gen = torch.Generator().manual_seed(seed)
+        encoded = [self.encode(p) for p in prompts]
+        jobs = [(i, encoded[i]) for i in range(len(prompts)) for _ in range(n)]
+        out: list[list[Completion]] = [[] for _ in prompts]
+        size = self.config.max_batch
+        for start in range(0, len(jobs), size):
+            chunk = jobs[start : start + size]
+            for (i, ids), (toks, lps, fin) in zip(chunk, self._sample([j[1] for j in chunk], params, gen)):
+                out[i].append(self._completion(ids, toks, lps, fin, params))
+        return out
+
+    def _completion(self, prompt_ids, toks, lps, finish, params) -> Completion:
+        body = toks[:-1] if finish == "stop" and toks and toks[-1] in self.eos_ids else toks
+        text = self.tokenizer.decode(body, skip_special_tokens=True)
+        for s in params.stop:
+            cut = text.find(s)
+            if cut >= 0:
+                text, finish = text[:cut], "stop"
+        return Completion(
+            text=text, token_ids=toks, logprobs=lps, prompt_token_ids=list(prompt_ids),
+            finish_reason=finish, policy_version=self._version,
+        )
+
+    @torch.inference_mode()
+    def _sample(self, batch: list[list[int]], params: SamplingParams, gen: torch.Generator):
+        from transformers import DynamicCache
+
+        B, L = len(batch), max(len(x) for x in batch)
+        ids = torch.full((B, L), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((B, L), dtype=torch.long)
+        for r, x in enumerate(batch):
+            ids[r, L - len(x):] = torch.tensor(x, dtype=torch.long)
+            mask[r, L - len(x):] = 1
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        eos = torch.tensor(self.eos_ids)
+        toks: list[list[int]] = [[] for _ in batch]
+        lps: list[list[float]] = [[] for _ in batch]
+        finish: list[str] = ["length"] * B
+        rows = torch.arange(B)  # original row of each live batch position
+        logits = self._forward(ids, mask, pos, cache)
+        nxt = pos[:, -1] + 1
+        for step in range(params.max_tokens):
+            tok, lp = sample_next(logits, params, gen)
+            tl, ll = tok.tolist(), lp.tolist()
+            for j, r in enumerate(rows.tolist()):
+                toks[r].append(tl[j])
+                lps[r].append(ll[j])
+            done = torch.isin(tok, eos)
+            if params.stop:
+                done |= torch.tensor([self._hit_stop(toks[r], params.stop) for r in rows.tolist()])
+            for r in rows[done].tolist():
+                finish[r] = "stop"
+            if bool(done.all()) or step == params.max_tokens - 1:
+                break
+            if done.float().mean() >= COMPACT_FRACTION:
+                keep = (~done).nonzero()[:, 0]
+                cache.batch_select_indices(keep)
+                rows, tok, mask, nxt = rows[keep], tok[keep], mask[keep], nxt[keep]
+            mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
+            logits = self._forward(tok[:, None], mask, nxt[:, None], cache)
+            nxt = nxt + 1
+        return list(zip(toks, lps, finish))
+
+    def _forward(self, ids, mask, pos, cache) -> torch.Tensor:
+        out = self.model(
+            input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache,
+            use_cache=True, logits_to_keep=1,
+        )
+        return out.logits[:, -1, :].float()
+
+    def _hit_stop(self, toks: list[int], stops: list[str]) -> bool:
+        tail = self.tokenizer.decode(toks[-64:], skip_special_tokens=True)
+        return any(s in tail for s in stops)
+
+    # ------------------------------------------------------------------ adapters
+
+    def load_adapter(self, version: int, path: Path) -> None:
+        """Attach the peft adapter as `v<version>`, activate it, delete older ones.
+
+        The base weights stay in place: peft injects LoRA layers once and swaps their weights.
+        """
+        self._check_version(version, Path(path))
+        from peft import PeftModel
+
+        name = f"v{version}"
+        if isinstance(self.model, PeftModel):
+            self.model.load_adapter(str(path), adapter_name=name, is_trainable=False)
+            self.model.set_adapter(name)
+            for old in [a for a in self.model.peft_config if a != name]:
+                self.model.delete_adapter(old)
+        else:
+            self.model = PeftModel.from_pretrained(self.model, str(path), adapter_name=name, is_trainable=False)
+        self.model.eval()
+        self._version = version
+        log.info("policy version %d from %s", version, path)
+
+    def close(self) -> None:
+        self.model = None  # type: ignore[assignment]
+
+
