@@ -9,6 +9,7 @@ image built from other runner code is detected as stale and rebuilt.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import platform
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Literal
 
 SANDBOX_DIR = Path(__file__).resolve().parent
-RUNNER_FILES = ("runner.py", "worker.py", "wire.py", "jails.py")  # what /opt/vpo holds
+RUNNER_ENTRY = ("runner.py", "worker.py")  # /opt/vpo holds these and the siblings they import
 LABEL_SANDBOX = "org.vpo-evolve.sandbox"
 LABEL_RUNNER_SHA = "org.vpo-evolve.runner-sha256"
 DEBOOTSTRAP = "debootstrap"  # the --base value that means "no registry"
@@ -63,10 +64,31 @@ def cache_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "vpo-evolve"
 
 
+def runner_files() -> list[str]:
+    """runner.py, worker.py and every sibling module they import by bare name, transitively."""
+    found: list[str] = []
+    todo = list(RUNNER_ENTRY)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.append(name)
+        tree = ast.parse((SANDBOX_DIR / name).read_text(encoding="utf-8"), name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            todo += [f"{m}.py" for m in modules if "." not in m and (SANDBOX_DIR / f"{m}.py").is_file()]
+    return sorted(found)
+
+
 def runner_sha256() -> str:
     """Hash of the files the image carries under /opt/vpo (names and contents)."""
     digest = hashlib.sha256()
-    for name in RUNNER_FILES:
+    for name in runner_files():
         digest.update(name.encode() + b"\0" + (SANDBOX_DIR / name).read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -205,6 +227,14 @@ def ensure_base_image(client, mirror: str | None, suite: str, log: Callable[[str
 # --------------------------------------------------------------------------- the image
 
 
+def prepare_context(ctx: Path) -> None:
+    """A docker build context for sandbox/Dockerfile: the Dockerfile and runner/ (the runner files)."""
+    shutil.copy2(SANDBOX_DIR / "Dockerfile", ctx / "Dockerfile")
+    (ctx / "runner").mkdir(exist_ok=True)
+    for name in runner_files():
+        shutil.copy2(SANDBOX_DIR / name, ctx / "runner" / name)
+
+
 def docker_client():
     """A connected docker SDK client, or an ImageError saying how to get an engine."""
     import docker
@@ -244,9 +274,7 @@ def build_image(
     report.seconds["base"] = time.monotonic() - start
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="vpo-image-") as ctx:
-        shutil.copy2(SANDBOX_DIR / "Dockerfile", ctx)
-        for name in RUNNER_FILES:
-            shutil.copy2(SANDBOX_DIR / name, ctx)
+        prepare_context(Path(ctx))
         log(f"docker build {tag} FROM {base_ref}")
         try:
             client.images.build(path=ctx, tag=tag, buildargs={"BASE": base_ref, "RUNNER_SHA256": sha},

@@ -75,7 +75,7 @@ _python() {
 ensure_sandbox_image() {
   local args=(build-image)
   [ -n "${VPO_SANDBOX_IMAGE:-}" ] && args+=(--tag "$VPO_SANDBOX_IMAGE")
-  (cd "$VPO_ROOT" && PYTHONPATH="$VPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$(_python)" -m sandbox.cli "${args[@]}")
+  (cd "$VPO_ROOT" && PYTHONPATH="$VPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$(_python)" -c 'import sys; from sandbox.cli import sandbox_group; sys.exit(sandbox_group(prog_name="evolve sandbox"))' "${args[@]}")
 }
 
 bootstrap_docker() {

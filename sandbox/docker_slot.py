@@ -1,0 +1,260 @@
+"""The `docker` backend: a slot is one locked-down container whose PID 1 is the supervisor.
+
+The container has no network, a read-only root, size-limited tmpfs for /work and /tmp, a
+non-root uid, no capabilities, no-new-privileges, memory == memory+swap, a CPU quota and a pids
+limit, and no host mounts.  Candidates run as the supervisor's workers inside it; as PID 1 of
+its PID namespace the supervisor ignores SIGKILL sent from inside, and after each candidate it
+kills every other process in the container.  Frames travel over Docker's attach socket: stdin
+raw, stdout multiplexed in 8-byte-header chunks that `DemuxReader` strips.  Every container is
+labelled with its owner process, so containers left by a crashed run are removed on the next
+pool start and, for this process's own, at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import time
+import os
+import select
+import socket
+import struct
+import threading
+
+from sandbox import wire
+from sandbox.config import SandboxConfig
+from sandbox.image import image_state
+from sandbox.slots import Slot, SlotDied
+
+LABEL = "vpo-evolve.sandbox"
+LABEL_OWNER = "vpo-evolve.owner"  # "<hostname>:<pid>:<process start time>"
+RUNNER_CMD = ["python3", "-I", "-S", "/opt/vpo/runner.py", "supervise", "--jail", "none",
+              "--workdir", "/work", "--reap-all", "--nproc", "0"]
+HEADER = struct.Struct(">BxxxL")  # Docker stream header: stream type, 3 pad bytes, length
+STDOUT = 1
+PING_TIMEOUT_S = 5
+
+
+def _start_time(pid: int) -> str:
+    """Kernel start time of `pid` (distinguishes a live owner from a reused pid)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname():
+        return True  # another machine's engine client: not ours to judge
+    return pid.isdigit() and _start_time(int(pid)) == started and started != ""
+
+
+class DemuxReader:
+    """Frames from a non-tty attach socket: strips Docker's stream headers, keeps stdout only."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.raw = b""
+        self.frames = wire.FrameReader(-1)  # used as a parser only: fed through .buf, read(0)
+        self.eof = False
+
+    def _ingest(self, chunk: bytes) -> None:
+        self.raw += chunk
+        while len(self.raw) >= HEADER.size:
+            stream, size = HEADER.unpack_from(self.raw)
+            if len(self.raw) < HEADER.size + size:
+                break
+            if stream == STDOUT:
+                self.frames.buf += self.raw[HEADER.size:HEADER.size + size]
+            self.raw = self.raw[HEADER.size + size:]
+
+    def _pump(self, timeout: float) -> bool:
+        """Read what is available within `timeout`; False when nothing came."""
+        ready, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+        if not ready:
+            return False
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            self.eof = True
+        self._ingest(chunk)
+        return True
+
+    def read(self, timeout: float):
+        """A frame; None on timeout; EOFError when the container's stream ended."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            frame = self.frames.read(0)
+            if frame is not None:
+                return frame
+            if self.eof:
+                raise EOFError("container stream closed")
+            if not self._pump(deadline - time.monotonic()) and time.monotonic() >= deadline:
+                return None
+
+    def closed(self) -> bool:
+        """True when the stream has ended (checked without blocking)."""
+        while not self.eof and self._pump(0):
+            pass
+        return self.eof
+
+
+class _Engine:
+    """One docker client per process, stray cleanup once, and removal of ours at exit."""
+
+    lock = threading.Lock()
+    client = None
+    swept = False
+
+    @classmethod
+    def get(cls, config: SandboxConfig):
+        import docker
+
+        with cls.lock:
+            if cls.client is None:
+                client = docker.from_env(timeout=60, max_pool_size=max(10, config.slots + 4))
+                client.ping()
+                cls.client = client
+            if not cls.swept:
+                cleanup_containers(cls.client, only_strays=True)
+                atexit.register(cleanup_containers, None, mine_only=True)
+                cls.swept = True
+            return cls.client
+
+
+def cleanup_containers(client=None, *, only_strays: bool = False, mine_only: bool = False) -> int:
+    """Remove sandbox containers: strays of dead owners, this process's own, or all.  Count."""
+    import docker.errors
+
+    client = client or _Engine.client
+    if client is None:
+        return 0
+    removed = 0
+    try:
+        found = client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True)
+    except docker.errors.DockerException:
+        return 0
+    for container in found:
+        owner = container.labels.get(LABEL_OWNER, "")
+        if mine_only and owner != OWNER:
+            continue
+        if only_strays and (owner == OWNER or _owner_alive(owner)):
+            continue
+        try:
+            container.remove(force=True)
+            removed += 1
+        except docker.errors.DockerException:
+            pass  # already gone (auto-remove) or being removed
+    return removed
+
+
+class DockerSlot(Slot):
+    backend = "docker"
+
+    def __init__(self, config: SandboxConfig, index: int):
+        super().__init__()
+        self.config, self.index = config, index
+        self.container = None
+        self.sock: socket.socket | None = None
+        self._response = None  # keeps the hijacked HTTP response (and its socket) referenced
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig, index: int) -> "DockerSlot":
+        return cls(config, index)
+
+    @staticmethod
+    def available(config: SandboxConfig) -> tuple[bool, str]:
+        try:
+            import docker
+            import docker.errors
+        except ImportError:
+            return False, "the docker SDK is not installed (pip install docker)"
+        try:
+            client = docker.from_env(timeout=PING_TIMEOUT_S)
+            client.ping()
+            state = image_state(client, config.docker.image)
+            client.close()
+        except docker.errors.DockerException as exc:
+            return False, f"no Docker engine answers ({type(exc).__name__}); start one: scripts/bootstrap.sh dockerd"
+        if state != "ready":
+            why = "does not exist" if state == "missing" else "was built from other runner code"
+            return False, f"image {config.docker.image} {why}: run `evolve sandbox build-image`"
+        return True, ""
+
+    def container_options(self) -> dict:
+        """Keyword arguments for containers.create: the whole confinement, in one place."""
+        from docker.types import LogConfig
+
+        opts = self.config.docker
+        tmpfs = f"rw,nosuid,nodev,size={opts.tmpfs_mb}m,mode=1777"
+        return dict(
+            image=opts.image,
+            command=RUNNER_CMD,
+            user=opts.user,
+            stdin_open=True,
+            tty=False,
+            detach=True,
+            network_mode="none",
+            network_disabled=True,
+            read_only=True,
+            tmpfs={"/work": tmpfs, "/tmp": tmpfs},
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            mem_limit=f"{opts.memory_mb}m",
+            memswap_limit=f"{opts.memory_mb}m",
+            nano_cpus=int(opts.cpus * 1e9),
+            pids_limit=opts.pids_limit,
+            ipc_mode="private",
+            hostname="sandbox",
+            environment={"PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"},
+            labels={LABEL: "1", LABEL_OWNER: OWNER, "vpo-evolve.slot": str(self.index)},
+            log_config=LogConfig(type="none"),
+            auto_remove=True,
+        )
+
+    def _launch(self) -> None:
+        import docker.errors
+
+        client = _Engine.get(self.config)
+        try:
+            self.container = client.containers.create(**self.container_options())
+            # Attach before start so the ready frame cannot be missed.
+            raw = client.api.attach_socket(self.container.id, params={"stdin": 1, "stdout": 1, "stream": 1})
+            self._response = getattr(raw, "_response", None)
+            self.sock = getattr(raw, "_sock", raw)
+            self.sock.settimeout(None)
+            self._raw = raw
+            self.container.start()
+        except docker.errors.DockerException as exc:
+            self.kill()
+            raise SlotDied(f"cannot start a sandbox container: {exc}") from None
+        self.reader = DemuxReader(self.sock)
+
+    def _write(self, data: bytes) -> None:
+        if self.sock is None:
+            raise OSError("container not started")
+        self.sock.sendall(data)
+
+    @property
+    def alive(self) -> bool:
+        return self.sock is not None and isinstance(self.reader, DemuxReader) and not self.reader.closed()
+
+    def kill(self) -> None:
+        import docker.errors
+
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        container, self.container = self.container, None
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except docker.errors.DockerException:
+                pass  # auto-removed already
