@@ -177,8 +177,7 @@ class Candidate:
         if self.worker is not None:
             self.worker.kill()
             self.worker = None
-        if self.supervisor.reap_all:
-            _reap_everything_else()
+        reap_children(self.supervisor.reap_all)
 
 
 class Supervisor:
@@ -294,29 +293,36 @@ def load_timeout(job: dict) -> float:
     return float(job.get("load_timeout_s", max(5.0, 2 * float(job["time_limit_s"]))))
 
 
-def _reap_everything_else() -> None:
-    """As PID 1 of a container: kill every other process (escaped grandchildren) and reap."""
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def reap_children(kill_all: bool, timeout: float = 3.0) -> None:
+    """Wait for every descendant to be gone (we are a subreaper, so orphans come to us).
+
+    As PID 1 of a container (`kill_all`), first kill every other process: grandchildren that
+    escaped the worker's process group die here.
+    """
+    if kill_all:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    end = time.monotonic() + timeout
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
-            time.sleep(0.005)
-            try:
-                os.kill(-1, 0)
-            except ProcessLookupError:
+            if time.monotonic() > end:
                 return
+            time.sleep(0.002)
 
 
 def _harden() -> None:
-    """Not dumpable: same-uid processes cannot ptrace us or read our memory."""
+    """Not dumpable (same-uid processes cannot ptrace us or read our memory); a subreaper
+    (orphaned candidate processes become our children, so we can reap and count them)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER = 36
     except (OSError, AttributeError):
         pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)

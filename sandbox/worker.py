@@ -33,6 +33,17 @@ class OutputLimitExceeded(Exception):
     pass
 
 
+_BUILTINS = dict(builtins.__dict__)
+
+
+def restore_builtins() -> None:
+    """Undo a candidate's patches to builtins before our own code runs again."""
+    current = builtins.__dict__
+    for name in [n for n in current if n not in _BUILTINS]:
+        del current[name]
+    current.update(_BUILTINS)
+
+
 def set_limits(memory_mb: int, cpu_s: int, output_limit: int, nproc: int) -> None:
     mem = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
@@ -173,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         worker = Worker(load, opts.output_limit)
+        restore_builtins()
     except BaseException as exc:  # noqa: BLE001 - every load failure is reported, not raised
+        restore_builtins()
         if os.getpid() != pid:
             os._exit(0)
         if isinstance(exc, SyntaxError):
@@ -190,8 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             reply = {"type": "obs", "seq": test["seq"], "ok": True, **worker.run(test)}
         except BaseException as exc:  # noqa: BLE001 - candidate failures become observations
+            restore_builtins()
             kind, message = describe_exception(exc)
             reply = {"type": "obs", "seq": test["seq"], "ok": False, "error_kind": kind, "message": message}
+        restore_builtins()
         if os.getpid() != pid:  # a process the candidate forked must never answer
             os._exit(0)
         send(obs_out, reply)
