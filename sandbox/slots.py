@@ -14,7 +14,11 @@ from abc import ABC, abstractmethod
 from sandbox import jails, wire
 from sandbox.config import SandboxConfig
 
-RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
+SANDBOX_DIR = os.path.dirname(os.path.abspath(__file__))
+RUNNER_PATH = os.path.join(SANDBOX_DIR, "runner.py")
+# The stdlib-only files that make up the in-sandbox runner: copy all of them into the image
+# (same directory), and hash all of them to detect a stale image.
+RUNNER_FILES = ("runner.py", "worker.py", "wire.py", "judge.py", "jails.py")
 
 
 class SlotDied(Exception):

@@ -118,8 +118,10 @@ def encode_value(value, _depth: int = 0):
         return {"__tuple__": [encode_value(v, _depth + 1) for v in value]}
     if t is dict:
         return {"__dict__": [[encode_value(k, _depth + 1), encode_value(v, _depth + 1)] for k, v in value.items()]}
-    if t is set or t is frozenset:
+    if t is set:
         return {"__set__": [encode_value(v, _depth + 1) for v in value]}
+    if t is frozenset:
+        return {"__frozenset__": [encode_value(v, _depth + 1) for v in value]}
     if t is bytes:
         return {"__bytes__": value.hex()}
     if t is complex:
@@ -142,6 +144,8 @@ def decode_value(value):
             return {_hashable(decode_value(k)): decode_value(v) for k, v in inner}
         if tag == "__set__":
             return {_hashable(decode_value(v)) for v in inner}
+        if tag == "__frozenset__":
+            return frozenset(_hashable(decode_value(v)) for v in inner)
         if tag == "__bytes__":
             return bytes.fromhex(inner)
         if tag == "__complex__":
