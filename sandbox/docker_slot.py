@@ -28,7 +28,8 @@ from sandbox.slots import Slot, SlotDied
 LABEL = "vpo-evolve.sandbox"
 LABEL_OWNER = "vpo-evolve.owner"  # "<hostname>:<pid>:<process start time>"
 RUNNER_CMD = ["python3", "-I", "-S", "/opt/vpo/runner.py", "supervise", "--jail", "none",
-              "--workdir", "/work", "--reap-all", "--nproc", "0"]
+              "--workdir", "/work", "--reap-all", "--nproc", "0",
+              "--scrub", "/work", "--scrub", "/tmp", "--scrub", "/dev/shm"]
 HEADER = struct.Struct(">BxxxL")  # Docker stream header: stream type, 3 pad bytes, length
 STDOUT = 1
 PING_TIMEOUT_S = 5
