@@ -25,6 +25,8 @@ def build_job(problem: Problem, program: str, output_limit: int) -> dict:
         "entry_point": problem.entry_point,
         "setup_code": problem.setup_code,
         "scorer_code": problem.scorer_code,
+        "evaluator_code": problem.evaluator_code,
+        "support_files": dict(problem.support_files),
         "tests": tests,
         "stage_thresholds": list(problem.stage_thresholds),
         "time_limit_s": problem.time_limit_s,

@@ -102,6 +102,23 @@ class Judge:
         value = min(1.0, max(0.0, value))
         return ("passed", 1.0, "") if value >= 1.0 - 1e-9 else ("failed", value, f"score {value:.4f}")
 
+    @staticmethod
+    def evaluator(test: dict, metrics: dict) -> Verdict:
+        """One metric of a user evaluator, normalised to [0, 1].
+
+        Mirrors problems.model.EvaluatorTest.normalise (this file cannot import pydantic).
+        """
+        name = test["metric"]
+        value = metrics.get(name)
+        if type(value) not in (int, float) or value != value:
+            return "failed", 0.0, f"metric {name!r} missing or not a number"
+        lower, upper = float(test.get("lower", 0.0)), float(test.get("upper", 1.0))
+        frac = min(1.0, max(0.0, (float(value) - lower) / (upper - lower)))
+        score = frac if test.get("maximize", True) else 1.0 - frac
+        if score >= 1.0 - 1e-9:
+            return "passed", 1.0, ""
+        return "failed", score, wire.clip(f"{name} = {value!r}")
+
     def _compiled(self, code: str) -> tuple:
         if code not in self._asserts:
             tree = ast.parse(code, "<test>")

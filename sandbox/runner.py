@@ -130,6 +130,20 @@ class Candidate:
         self.worker: WorkerProcess | None = None
         self.load_error: Abort | None = None
         self.seq = 0
+        self.metrics: dict[str, dict | Abort] = {}  # evaluator function -> its metrics or failure
+
+    def metrics_of(self, function: str, test_deadline: float) -> dict:
+        """Program mode: each evaluator function runs once per candidate; tests share it."""
+        if function not in self.metrics:
+            try:
+                reply = self.request("evaluate", {"function": function}, test_deadline)
+                self.metrics[function] = wire.decode_value(reply["value"])
+            except Abort as abort:
+                self.metrics[function] = abort
+        found = self.metrics[function]
+        if isinstance(found, Abort):
+            raise found
+        return found
 
     def request(self, op: str, payload: dict, test_deadline: float) -> dict:
         """Ask the worker to compute; the reply on success, else Abort with the status."""
@@ -159,7 +173,9 @@ class Candidate:
         timeout = min(load_timeout(self.job), max(0.0, self.deadline - time.monotonic()))
         try:
             worker.send({"type": "load", "program": self.job["program"], "mode": self.job["mode"],
-                         "entry_point": self.job.get("entry_point")})
+                         "entry_point": self.job.get("entry_point"),
+                         "evaluator_code": self.job.get("evaluator_code", ""),
+                         "support_files": self.job.get("support_files", {})})
             reply = worker.receive(timeout)
         except Abort as abort:
             worker.kill()
@@ -181,9 +197,11 @@ class Candidate:
 
 
 class Supervisor:
-    def __init__(self, jail: jails.NoJail, nproc: int, workdir_base: str | None, reap_all: bool):
+    def __init__(self, jail: jails.NoJail, nproc: int, workdir_base: str | None, reap_all: bool,
+                 scrub: tuple[str, ...] = ()):
         self.jail, self.nproc = jail, nproc
         self.workdir_base, self.reap_all = workdir_base, reap_all
+        self.scrub = scrub if reap_all else ()  # only safe once every other process is dead
 
     def run_job(self, job: dict, emit) -> None:
         start = time.monotonic()
@@ -220,6 +238,7 @@ class Supervisor:
             candidate.retire()
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
+            scrub_scratch(self.scrub)
         error = candidate.load_error.message if candidate.load_error else ""
         emit({"type": "done", "job_id": job["job_id"], "stages_run": stages_run,
               "wall_ms": (time.monotonic() - start) * 1000.0, "error": error})
@@ -246,6 +265,8 @@ class Supervisor:
                 text = instance if isinstance(instance, str) else json.dumps(instance)
                 reply = candidate.request("script", {"input": text}, test_deadline)
                 return judge.score(test, reply["stdout"])
+            if kind == "evaluator":
+                return judge.evaluator(test, candidate.metrics_of(test.get("function", "evaluate"), test_deadline))
             if kind == "assert":
                 def proxy(*args, **kwargs):
                     try:
@@ -316,6 +337,45 @@ def reap_children(kill_all: bool, timeout: float = 3.0) -> None:
             time.sleep(0.002)
 
 
+def scrub_scratch(dirs: tuple[str, ...]) -> None:
+    """Empty the scratch dirs and SysV shared memory successive candidates share (container
+    mode), so no candidate leaves files, a full tmpfs or pinned memory to the next one."""
+    def force(func, path, _exc):  # a candidate may have chmod-ed its files or dirs to 000
+        try:
+            os.chmod(os.path.dirname(path), 0o700)
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                func(path)
+        except OSError:
+            pass
+
+    for base in dirs:
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(base, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, onerror=force)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+    if dirs:
+        try:
+            with open("/proc/sysvipc/shm") as f:
+                ids = [int(line.split()[1]) for line in f.readlines()[1:]]
+            libc = ctypes.CDLL(None, use_errno=True)
+            for shmid in ids:
+                libc.shmctl(shmid, 0, None)  # IPC_RMID = 0
+        except (OSError, ValueError, IndexError, AttributeError):
+            pass
+
+
 def _harden() -> None:
     """Not dumpable (same-uid processes cannot ptrace us or read our memory); a subreaper
     (orphaned candidate processes become our children, so we can reap and count them)."""
@@ -335,7 +395,7 @@ def serve(opts: argparse.Namespace) -> int:
     jail_name = jails.best_jail() if opts.jail == "auto" else opts.jail
     jail = jails.JAILS[jail_name](opts.python or jails.default_python(), opts.uid)
     reap_all = opts.reap_all and os.getpid() == 1
-    supervisor = Supervisor(jail, opts.nproc, opts.workdir, reap_all)
+    supervisor = Supervisor(jail, opts.nproc, opts.workdir, reap_all, tuple(opts.scrub))
     wire.write_frame(channel, {"type": "ready", "protocol": wire.PROTOCOL_VERSION,
                                "pid": os.getpid(), "jail": jail.name})
     source = sys.stdin.buffer
@@ -362,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     sup.add_argument("--nproc", type=int, default=0)
     sup.add_argument("--workdir", default=None)
     sup.add_argument("--reap-all", action="store_true")
+    sup.add_argument("--scrub", action="append", default=[],
+                     help="with --reap-all: empty this scratch dir after every candidate (repeatable)")
     opts = parser.parse_args(argv)
     return serve(opts)
 

@@ -27,6 +27,7 @@ import wire  # noqa: E402  (stdlib-only sibling; same directory in the image and
 LOG_FILE = "candidate.log"
 STDIN_FILE = "stdin.txt"
 STDOUT_FILE = "stdout.txt"
+PROGRAM_FILE = "program.py"
 
 
 class OutputLimitExceeded(Exception):
@@ -94,6 +95,9 @@ class Worker:
         self.decode = wire.decode_value
         self.code = compile(load["program"], "<candidate>", "exec")
         self.fn = None
+        self.evaluator: dict = {}
+        if self.mode == "program":
+            self._load_evaluator(load)
         if self.mode == "function":
             module = types.ModuleType("solution")
             sys.modules["solution"] = module
@@ -117,7 +121,47 @@ class Worker:
                 raise TypeError(f"return value rejected: {exc}") from None
         if op == "script":
             return {"stdout": self._run_script(request.get("input", ""))}
+        if op == "evaluate":
+            return {"value": self.encode(self._evaluate(request["function"]))}
         raise ValueError(f"unknown operation {op!r}")
+
+    def _load_evaluator(self, load: dict) -> None:
+        """Program mode: the candidate file plus the user's evaluator module beside it."""
+        files = dict(load.get("support_files") or {})
+        files[PROGRAM_FILE] = load["program"]
+        for rel, text in files.items():
+            parts = rel.replace("\\", "/").split("/")
+            if rel.startswith("/") or ".." in parts:
+                raise ValueError(f"support file path {rel!r} escapes the work dir")
+            if len(parts) > 1:
+                os.makedirs(os.path.join(*parts[:-1]), exist_ok=True)
+            with open(rel, "w", encoding="utf-8") as f:
+                f.write(text)
+        sys.path.insert(0, os.getcwd())
+        module = types.ModuleType("evaluator")
+        module.__file__ = os.path.abspath("evaluator.py")
+        sys.modules["evaluator"] = module
+        exec(compile(load.get("evaluator_code", ""), module.__file__, "exec"), module.__dict__)
+        self.evaluator = module.__dict__
+
+    def _evaluate(self, function: str) -> dict:
+        fn = self.evaluator.get(function)
+        if not callable(fn):
+            raise LookupError(f"evaluator has no function {function!r}")
+        result = fn(os.path.abspath(PROGRAM_FILE))
+        metrics = getattr(result, "metrics", result)  # OpenEvolve's EvaluationResult or a dict
+        if not isinstance(metrics, dict):
+            raise TypeError(f"{function}() returned {type(metrics).__name__}, not a dict of metrics")
+        plain = {}
+        for key, value in metrics.items():
+            if type(value) in (int, float, bool, str):
+                plain[str(key)] = value
+            else:
+                try:  # numpy scalars and the like
+                    plain[str(key)] = float(value)
+                except (TypeError, ValueError):
+                    continue
+        return plain
 
     def _run_script(self, text: str) -> str:
         with open(STDIN_FILE, "w", encoding="utf-8") as f:

@@ -149,3 +149,16 @@ def test_wire_values_roundtrip_and_compare():
     assert values_equal(float("nan"), float("nan"), 0, 0)
     assert outputs_equal("1 2  \n\n", "1 2", 0, 0)
     assert outputs_equal("0.3333", "0.33333333", 1e-3, 0) and not outputs_equal("0.3333", "0.33333333", 0, 0)
+
+
+def test_openevolve_evaluators_run_inside_the_sandbox(box):
+    from pathlib import Path
+
+    from problems.loaders import load_path
+
+    (problem,) = load_path(Path(__file__).parent / "fixtures" / "problems" / "openevolve")
+    result = box.evaluate(problem, problem.initial_program)
+    assert 0.0 < result.fitness < 1.0, result
+    assert all(o.status in ("passed", "failed") for o in result.outcomes), result.outcomes
+    broken = box.evaluate(problem, problem.initial_program.replace("def ", "def broken syntax ", 1))
+    assert broken.fitness < result.fitness
