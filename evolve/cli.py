@@ -16,7 +16,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    # Each concern owns its commands; a missing optional concern must not break the others.
+    # Each concern owns its commands next to its code; they are gathered here.
     from sandbox.cli import sandbox_group
 
     main.add_command(sandbox_group)
@@ -24,6 +24,12 @@ def _register() -> None:
     from evolve.model_cli import model_group
 
     main.add_command(model_group)
+
+    from evolve.archive_cli import archive_group
+    from evolve.run_cli import COMMANDS as run_commands
+
+    for command in (*run_commands, archive_group):
+        main.add_command(command)
 
 
 _register()

@@ -15,7 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from evolve.map_elites import CodeLength, DimensionSpec, PassSignature
 from evolve.mutations.fmt import FormatMode
+from evolve.mutator.config import MutatorConfig, SamplingParams, TransformersConfig
 from evolve.selection import EpsilonLexicase, StrategySpec
+from sandbox.config import SandboxConfig
+from trainer.config import LearnerConfig
 
 
 class ConfigError(ValueError):
@@ -66,6 +69,7 @@ class MutationConfig(_Section):
     format: FormatMode = Field(default="rewrite", description="what each answer holds")
     answers: int = Field(default=3, ge=1, description="m: answers (children) per completion")
     completions: int = Field(default=4, ge=1, description="G: completions per prompt (one group)")
+    sampling: SamplingParams = Field(default_factory=SamplingParams)
 
 
 class PromptConfig(_Section):
@@ -96,13 +100,6 @@ class LoopConfig(_Section):
     seed: int = Field(default=0, ge=0)
 
 
-class PendingBackend(_Section):
-    """Backend name + options, used until the owning package's config model is embedded here."""
-
-    backend: str
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
 class RunConfig(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     map_elites: MapElitesConfig = Field(default_factory=MapElitesConfig)
@@ -111,9 +108,11 @@ class RunConfig(_Section):
     mutation: MutationConfig = Field(default_factory=MutationConfig)
     prompt: PromptConfig = Field(default_factory=PromptConfig)
     loop: LoopConfig = Field(default_factory=LoopConfig)
-    sandbox: PendingBackend = Field(default_factory=lambda: PendingBackend(backend="process"))
-    mutator: PendingBackend = Field(default_factory=lambda: PendingBackend(backend="transformers"))
-    trainer: PendingBackend = Field(default_factory=lambda: PendingBackend(backend="none"))
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    mutator: MutatorConfig = Field(default_factory=TransformersConfig)
+    trainer: LearnerConfig | None = Field(
+        default=None, description="online fine-tuning of the mutator; null = off"
+    )
 
     def snapshot(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

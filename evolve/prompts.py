@@ -157,3 +157,35 @@ class PromptBuilder:
 
 def _block(code: str) -> str:
     return code if code.endswith("\n") else code + "\n"
+
+
+SUMMARY_LIMIT = 400
+
+
+def _names(ids: list[str], limit: int = 6) -> str:
+    more = f" (+{len(ids) - limit} more)" if len(ids) > limit else ""
+    return ", ".join(ids[:limit]) + more
+
+
+def child_summary(builder: "PromptBuilder", parent: ProgramView, seq: int, fitness: float,
+                  scores: tuple[float, ...], error: str = "", failed_blocks: list[str] = ()) -> str:
+    """How a child fared against its parent, naming visible tests only."""
+    ids = builder.ids
+    gained = builder.visible_ids([i for i, a, b in zip(ids, parent.scores, scores) if b > a])
+    lost = builder.visible_ids([i for i, a, b in zip(ids, parent.scores, scores) if b < a])
+    text = f"-> #{seq}: fitness {parent.fitness:.3f} -> {fitness:.3f}"
+    if gained:
+        text += f", now passes {_names(gained)}"
+    if lost:
+        text += f", now fails {_names(lost)}"
+    if error:
+        text += f", error: {error}"
+    if failed_blocks:
+        text += f", blocks not applied: {'; '.join(failed_blocks)}"
+    return text
+
+
+def completion_summary(parent_seq: int, parts: list[str]) -> str:
+    """One line per completion for the island's recent-attempts list."""
+    text = f"edit of #{parent_seq}: " + " | ".join(parts)
+    return text if len(text) <= SUMMARY_LIMIT else text[: SUMMARY_LIMIT - 3] + "..."

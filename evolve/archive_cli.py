@@ -1,0 +1,169 @@
+"""`evolve archive ...`: inspect a run's programs from the command line (works while it runs)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from evolve.db import repo
+from evolve.map_elites import PASS_SCORE
+
+console = Console()
+RUN_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+def _open(run_dir: Path):
+    from evolve.runs import RunError, open_run
+
+    try:
+        r = open_run(run_dir)
+    except (RunError, OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    return r
+
+
+def _program(s, r, seq: int):
+    p = repo.get_program(s, r.run_id, seq)
+    if p is None:
+        raise click.ClickException(f"no program #{seq} in this run")
+    return p
+
+
+def _passed(p) -> int:
+    return sum(x >= PASS_SCORE for x in p.scores)
+
+
+@click.group("archive")
+def archive_group() -> None:
+    """Inspect a run's archive: programs, lineage, the best program, the MAP-Elites grid."""
+
+
+@archive_group.command("ls")
+@click.argument("run_dir", type=RUN_DIR)
+@click.option("--sort", type=click.Choice(["seq", "fitness"]), default="fitness", show_default=True)
+@click.option("--limit", type=int, default=30, show_default=True)
+@click.option("--island", type=int, help="only this island")
+def ls_command(run_dir: Path, sort: str, limit: int, island: int | None) -> None:
+    """List programs (id, island, generation, fitness, tests passed, origin, parent)."""
+    r = _open(run_dir)
+    with repo.transaction(r.factory) as s:
+        rows = repo.list_programs(s, r.run_id, order=sort, limit=limit, island=island)
+        elites = {(c.island, c.program_seq) for c, _ in repo.load_cells(s, r.run_id)}
+    t = Table("id", "island", "gen", "fitness", "passed", "origin", "parent", "elite")
+    for p in rows:
+        t.add_row(str(p.seq), str(p.island), str(p.generation), f"{p.fitness:.3f}",
+                  f"{_passed(p)}/{len(p.scores)}", p.origin, "" if p.parent_seq is None else str(p.parent_seq),
+                  "*" if (p.island, p.seq) in elites else "")
+    console.print(t)
+
+
+@archive_group.command("show")
+@click.argument("run_dir", type=RUN_DIR)
+@click.argument("seq", type=int)
+def show_command(run_dir: Path, seq: int) -> None:
+    """A program's code, scores and failing tests."""
+    r = _open(run_dir)
+    with repo.transaction(r.factory) as s:
+        p = _program(s, r, seq)
+        run = repo.get_run(s, r.run_id)
+    ids = [t["id"] for t in run.problem["tests"]]
+    console.print(f"#{p.seq}  island {p.island}  generation {p.generation}  origin {p.origin}  "
+                  f"parent {p.parent_seq}  fitness {p.fitness:.4f}  policy v{p.policy_version}")
+    console.print(Syntax(p.code, "python", line_numbers=True))
+    t = Table("test", "score", "status", "message")
+    why = {f[0]: f for f in p.failures}
+    for tid, score in zip(ids, p.scores):
+        f = why.get(tid)
+        t.add_row(tid, f"{score:.3f}", f[1] if f else "passed", f[2] if f else "")
+    console.print(t)
+    if p.error:
+        console.print(f"[red]error:[/red] {p.error}")
+
+
+@archive_group.command("diff")
+@click.argument("run_dir", type=RUN_DIR)
+@click.argument("a", type=int)
+@click.argument("b", type=int)
+def diff_command(run_dir: Path, a: int, b: int) -> None:
+    """Unified diff between programs A and B."""
+    r = _open(run_dir)
+    with repo.transaction(r.factory) as s:
+        pa, pb = _program(s, r, a), _program(s, r, b)
+    lines = difflib.unified_diff(pa.code.splitlines(keepends=True), pb.code.splitlines(keepends=True),
+                                 fromfile=f"#{a}", tofile=f"#{b}")
+    click.echo("".join(lines), nl=False)
+
+
+@archive_group.command("lineage")
+@click.argument("run_dir", type=RUN_DIR)
+@click.argument("seq", type=int)
+def lineage_command(run_dir: Path, seq: int) -> None:
+    """The chain of ancestors of a program, newest first."""
+    r = _open(run_dir)
+    with repo.transaction(r.factory) as s:
+        _program(s, r, seq)
+        chain = repo.lineage(s, r.run_id, seq)
+    t = Table("id", "island", "gen", "fitness", "passed", "origin")
+    for p in chain:
+        t.add_row(str(p.seq), str(p.island), str(p.generation), f"{p.fitness:.3f}",
+                  f"{_passed(p)}/{len(p.scores)}", p.origin)
+    console.print(t)
+
+
+@archive_group.command("best")
+@click.argument("run_dir", type=RUN_DIR)
+@click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
+              help="write the best program's code to this file")
+def best_command(run_dir: Path, export: Path | None) -> None:
+    """The fittest program (ties: the earliest)."""
+    r = _open(run_dir)
+    with repo.transaction(r.factory) as s:
+        rows = repo.list_programs(s, r.run_id, order="fitness", limit=1)
+    if not rows:
+        raise click.ClickException("the run has no programs")
+    p = rows[0]
+    if export:
+        export.write_text(p.code)
+        console.print(f"#{p.seq} (fitness {p.fitness:.4f}) written to {export}")
+    else:
+        click.echo(f"# program #{p.seq}, fitness {p.fitness:.4f}, passes {_passed(p)}/{len(p.scores)}")
+        click.echo(p.code, nl=not p.code.endswith("\n"))
+
+
+@archive_group.command("grid")
+@click.argument("run_dir", type=RUN_DIR)
+@click.option("--json", "as_json", is_flag=True, help="cells as JSON")
+def grid_command(run_dir: Path, as_json: bool) -> None:
+    """The MAP-Elites grid of every island (2-D dimensions as a table, fitness per cell)."""
+    r = _open(run_dir)
+    with repo.transaction(r.factory) as s:
+        run = repo.get_run(s, r.run_id)
+        cells = repo.load_cells(s, r.run_id)
+    dims = [d["kind"] for d in run.config["map_elites"]["dimensions"]]
+    rows = [{"island": c.island, "cell": [int(x) for x in c.cell_key.split(",") if x],
+             "seq": p.seq, "fitness": p.fitness, "descriptor": p.descriptor} for c, p in cells]
+    if as_json:
+        click.echo(json.dumps({"dimensions": dims, "binning": run.binning, "cells": rows}, indent=2))
+        return
+    for island in sorted({x["island"] for x in rows}):
+        mine = [x for x in rows if x["island"] == island]
+        if len(dims) == 2:
+            n0, n1 = run.binning[0][0], run.binning[1][0]
+            t = Table(f"{dims[0]} \\ {dims[1]}", *[str(j) for j in range(n1)],
+                      title=f"island {island}: {len(mine)} elites")
+            at = {tuple(x["cell"]): x for x in mine}
+            for i in range(n0):
+                if any((i, j) in at for j in range(n1)):
+                    t.add_row(str(i), *[f"{at[(i, j)]['fitness']:.2f}" if (i, j) in at else ""
+                                        for j in range(n1)])
+        else:
+            t = Table("cell", "id", "fitness", title=f"island {island}: {len(mine)} elites")
+            for x in sorted(mine, key=lambda x: x["cell"]):
+                t.add_row(",".join(map(str, x["cell"])), str(x["seq"]), f"{x['fitness']:.3f}")
+        console.print(t)

@@ -1,0 +1,145 @@
+"""The asynchronous batched search loop.
+
+    plan(b) -> generate(b) ─┐
+                            ├─ plan(b+1) -> generate(b+1) (worker thread) ─┐
+                            └─ parse(b) -> evaluate(b) -> commit(b) ─────── ┴─ complete(b) ...
+
+Generation of the next batch overlaps evaluation of the current one.  The order of every
+state change is fixed (plan b+1 always happens after batch b-1 completed and before batch b
+commits), so for a fixed seed and a deterministic mutator the archive does not depend on timing,
+and a resumed run replays its in-flight batches (`Search.open_plans`) in the same order,
+skipping the completions already committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from evolve.mutations import AnswerIssue, MutationOutcome, mutate
+from evolve.mutator import Completion, Mutator, MutatorError
+from evolve.search import BatchPlan, Scored, Search, code_hash
+from problems.model import Problem
+from sandbox.results import EvalResult
+
+log = logging.getLogger("evolve.loop")
+
+
+class Evaluator(Protocol):
+    """What the loop needs from the sandbox (sandbox.api.Sandbox satisfies it)."""
+
+    def evaluate_many(self, problem: Problem, programs: list[str]) -> list[EvalResult]: ...
+
+
+@dataclass(frozen=True)
+class Budget:
+    iterations: int
+    minutes: float | None = None
+    target_fitness: float | None = None
+    stop_when_solved: bool = True
+
+    @classmethod
+    def from_config(cls, loop, iterations: int | None = None, minutes: float | None = None) -> "Budget":
+        return cls(iterations=loop.iterations if iterations is None else iterations,
+                   minutes=loop.minutes if minutes is None else minutes,
+                   target_fitness=loop.target_fitness, stop_when_solved=loop.stop_when_solved)
+
+
+def safe_mutate(parent: str, text: str, m: int) -> MutationOutcome:
+    """`mutate`, with any parser bug turned into a recorded rejection instead of a crash."""
+    try:
+        return mutate(parent, text, m)
+    except Exception as exc:  # noqa: BLE001 - the loop must survive any completion
+        issue = AnswerIssue(slot=None, kind="malformed", reason=f"parser failed: {exc!r}"[:300])
+        return MutationOutcome(children=[], rejected=[issue], expected=m)
+
+
+class Loop:
+    def __init__(self, search: Search, mutator: Mutator, sandbox: Evaluator, budget: Budget, *,
+                 on_batch: Callable[[Search, BatchPlan, list[str]], None] | None = None):
+        self.search, self.mutator, self.sandbox, self.budget = search, mutator, sandbox, budget
+        self.on_batch = on_batch
+        self._t0 = time.monotonic()
+        self._elapsed_base = search.counters.elapsed_s
+        self._last = self._t0
+
+    def stop_reason(self) -> str | None:
+        c, b = self.search.counters, self.budget
+        if c.iterations_planned >= b.iterations:
+            return "iteration budget reached"
+        if b.stop_when_solved and c.solved_seq is not None:
+            return f"solved by #{c.solved_seq}"
+        if b.target_fitness is not None and c.best_seq is not None and c.best_fitness >= b.target_fitness:
+            return f"target fitness reached by #{c.best_seq}"
+        if b.minutes is not None and self.elapsed() >= b.minutes * 60:
+            return "time budget reached"
+        return None
+
+    def elapsed(self) -> float:
+        return self._elapsed_base + time.monotonic() - self._t0
+
+    def _next_plan(self, in_flight: list[BatchPlan]) -> BatchPlan | None:
+        if in_flight:
+            return in_flight.pop(0)
+        if self.stop_reason() is not None:
+            return None
+        c = self.search.counters
+        n = min(self.search.config.loop.batch_size, self.budget.iterations - c.iterations_planned)
+        return self.search.plan_batch(n)
+
+    def _generate(self, plan: BatchPlan) -> list[list[Completion]]:
+        cfg = self.search.config.mutation
+        params = cfg.sampling.model_copy(update={"seed": plan.sample_seed})
+        out = self.mutator.generate([p.messages() for p in plan.prompts], cfg.completions, params)
+        if len(out) != len(plan.prompts) or any(len(g) != cfg.completions for g in out):
+            raise MutatorError(f"mutator returned {[len(g) for g in out]} completions for "
+                               f"{len(plan.prompts)} prompts x {cfg.completions}")
+        return out
+
+    def run(self) -> str:
+        """Run until the budget is spent; returns why it stopped."""
+        in_flight = self.search.open_plans()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mutator") as gen:
+            plan = self._next_plan(in_flight)
+            fut: Future | None = gen.submit(self._generate, plan) if plan else None
+            while plan is not None:
+                completions = fut.result()
+                nxt = self._next_plan(in_flight)
+                nfut = gen.submit(self._generate, nxt) if nxt else None
+                self._evaluate_and_commit(plan, completions)
+                now = time.monotonic()
+                happened = self.search.complete_batch(plan, elapsed_s=now - self._last)
+                self._last = now
+                if self.on_batch:
+                    self.on_batch(self.search, plan, happened)
+                plan, fut = nxt, nfut
+        return self.stop_reason() or "budget reached"
+
+    def _evaluate_and_commit(self, plan: BatchPlan, completions: list[list[Completion]]) -> None:
+        s, m = self.search, self.search.config.mutation.answers
+        done = s.committed(plan)
+        work = []
+        to_eval: dict[str, str] = {}
+        for p, group in zip(plan.prompts, completions):
+            for j, comp in enumerate(group):
+                if (p.prompt_id, j) in done:
+                    continue
+                outcome = safe_mutate(p.parent.code, comp.text, m)
+                work.append((p, j, comp, outcome))
+                for child in outcome.children:
+                    if child.syntax_error or not 1 <= child.slot <= m:
+                        continue
+                    h = code_hash(child.code)
+                    if s.archive.known(p.island, h) is None:
+                        to_eval.setdefault(h, child.code)
+        evals = s.stored(list(to_eval))  # same code already evaluated on another island
+        fresh = {h: code for h, code in to_eval.items() if h not in evals}
+        results = self.sandbox.evaluate_many(s.problem, list(fresh.values())) if fresh else []
+        s.counters.evaluations += len(results)
+        d = len(s.problem.tests)
+        evals.update({h: Scored.of(r, d) for h, r in zip(fresh, results)})
+        for p, j, comp, outcome in work:
+            s.commit_completion(p, j, comp, outcome, evals)

@@ -1,0 +1,417 @@
+"""A run's search state and its persisted transitions.
+
+In memory: the archive (islands of MAP-Elites grids + membership index), the RNG, the counters
+and each island's recent attempts.  Every transition - seed, plan a batch, commit one
+completion (its rollout and its children), complete a batch (migration, reset) - is one
+database transaction, and `Search.load` rebuilds exactly the same state from the database, so a
+run killed at any instant resumes as if it had never stopped.  If a transaction fails the
+in-memory state is stale: the caller must stop and reload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from evolve.config import RunConfig
+from evolve.db import repo
+from evolve.db.models import Batch, Program, PromptRow, Rollout, Run
+from evolve.islands import Archive
+from evolve.map_elites import PASS_SCORE, Candidate, Descriptor, TestLayout
+from evolve.mutations import MutationOutcome, normalize_code
+from evolve.mutator import Completion
+from evolve.prompts import PromptBuilder, ProgramView, Failure, child_summary, completion_summary
+from problems.model import Problem
+from sandbox.results import EvalResult
+
+
+def code_hash(code: str) -> str:
+    """Identity of a program: comments, blank lines and trailing spaces do not count."""
+    return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+
+
+def rng_state(rng: np.random.Generator) -> str:
+    return json.dumps(rng.bit_generator.state)
+
+
+def rng_from(state: str) -> np.random.Generator:
+    bg = np.random.PCG64()
+    bg.state = json.loads(state)
+    return np.random.Generator(bg)
+
+
+def failures_of(result: EvalResult) -> list[list[str]]:
+    return [[o.test_id, o.status, o.message] for o in result.outcomes if o.status != "passed"]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """An evaluation as stored: score vector, fitness, candidate-level error, failing tests."""
+
+    scores: tuple[float, ...]
+    fitness: float
+    error: str = ""
+    failures: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: EvalResult, n_tests: int) -> "Scored":
+        if len(result.scores) != n_tests:  # a broken evaluation must not corrupt the archive
+            why = result.error or f"{len(result.scores)} scores for {n_tests} tests"
+            return cls((0.0,) * n_tests, 0.0, why, failures_of(result))
+        return cls(tuple(result.scores), result.fitness, result.error, failures_of(result))
+
+    @classmethod
+    def of_row(cls, p: Program) -> "Scored":
+        return cls(tuple(p.scores), p.fitness, p.error, p.failures)
+
+
+def candidate(p: Program) -> Candidate:
+    return Candidate(p.seq, p.fitness, tuple(p.scores), tuple(p.descriptor), p.code_hash)
+
+
+def view(p: Program) -> ProgramView:
+    fails = tuple(Failure(*f) for f in p.failures)
+    return ProgramView(p.seq, p.code, p.fitness, tuple(p.scores), fails)
+
+
+@dataclass
+class Counters:
+    next_seq: int = 0
+    batches_planned: int = 0
+    batches_done: int = 0
+    iterations_planned: int = 0
+    iterations_done: int = 0
+    children: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    evaluations: int = 0
+    elapsed_s: float = 0.0
+    best_seq: int | None = None
+    best_fitness: float = 0.0
+    solved_seq: int | None = None
+    seeds: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlannedPrompt:
+    prompt_id: int
+    iteration: int
+    island: int
+    parent: ProgramView
+    parent_generation: int
+    system: str
+    user: str
+
+    def messages(self) -> list[dict[str, str]]:
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    index: int
+    sample_seed: int
+    prompts: list[PlannedPrompt]
+
+
+class Search:
+    def __init__(self, factory, run: Run, problem: Problem, config: RunConfig, archive: Archive,
+                 rng: np.random.Generator, counters: Counters, attempts: list[deque]):
+        self.factory, self.run_id = factory, run.id
+        self.problem, self.config = problem, config
+        self.archive, self.rng, self.counters = archive, rng, counters
+        self.attempts = attempts
+        self.strategy = config.selection.strategy
+        self.builder = PromptBuilder(
+            problem, fmt=config.mutation.format, answers=config.mutation.answers,
+            overrides=config.prompt.templates, failing_tests=config.prompt.failing_tests,
+            recent_attempts=config.prompt.recent_attempts,
+        )
+
+    # --- construction -------------------------------------------------------------------------
+
+    @staticmethod
+    def _archive(problem: Problem, config: RunConfig) -> Archive:
+        layout = TestLayout(tuple(problem.test_ids()), tuple(t.stage for t in problem.tests))
+        desc = Descriptor(config.map_elites.dimensions, layout, problem.initial_program)
+        return Archive(desc, config.islands.count, len(problem.tests))
+
+    @classmethod
+    def create(cls, factory, run_id: str, problem: Problem, config: RunConfig,
+               seed_result: EvalResult) -> "Search":
+        """A new run whose islands each start from the evaluated initial program."""
+        archive = cls._archive(problem, config)
+        rng = np.random.Generator(np.random.PCG64(config.loop.seed))
+        counters = Counters()
+        code, h = problem.initial_program, code_hash(problem.initial_program)
+        run = Run(id=run_id, problem_id=problem.id, problem=problem.model_dump(mode="json"),
+                  config=config.snapshot(), seed=config.loop.seed, status="seeded",
+                  rng_state=rng_state(rng), counters={}, binning=[], budget={})
+        attempts = [deque(maxlen=config.prompt.recent_attempts) for _ in range(config.islands.count)]
+        self = cls(factory, run, problem, config, archive, rng, counters, attempts)
+        with repo.transaction(factory) as s:
+            s.add(run)
+            s.flush()
+            for island in range(config.islands.count):
+                self._insert(s, island, code, h, Scored.of(seed_result, len(problem.tests)),
+                             parent=None, origin="seed", generation=0)
+                counters.seeds.append(counters.next_seq - 1)
+            repo.add_event(s, run_id, "seed", {"fitness": seed_result.fitness,
+                                               "error": seed_result.error})
+            self._save(s, binning=True)
+        return self
+
+    @classmethod
+    def load(cls, factory, run_id: str) -> "Search":
+        with repo.transaction(factory) as s:
+            run = repo.get_run(s, run_id)
+            problem = Problem.model_validate(run.problem)
+            config = RunConfig.model_validate(run.config)
+            archive = cls._archive(problem, config)
+            archive.descriptor.restore(run.binning)
+            counters = Counters(**{k: v for k, v in run.counters.items() if k != "arrival"})
+            archive.arrival = run.counters["arrival"]
+            for island, h, seq in repo.membership(s, run_id):
+                archive.remember(island, h, seq)
+            for cell, prog in repo.load_cells(s, run_id):
+                key = tuple(int(x) for x in cell.cell_key.split(",")) if cell.cell_key else ()
+                archive.grids[cell.island].cells[key] = (candidate(prog), cell.arrival)
+            n = config.prompt.recent_attempts
+            attempts = []
+            for island in range(config.islands.count):
+                rows = repo.recent_rollouts(s, run_id, island, n) if n else []
+                attempts.append(deque((r.answers["summary"] for r in rows), maxlen=n))
+            return cls(factory, run, problem, config, archive, rng_from(run.rng_state), counters,
+                       attempts)
+
+    def _save(self, s, *, binning: bool = False, **extra: Any) -> None:
+        values = dict(counters={**self.counters.__dict__, "arrival": self.archive.arrival},
+                      rng_state=rng_state(self.rng), **extra)
+        if binning:
+            values["binning"] = self.archive.descriptor.state()
+        repo.update_run(s, self.run_id, **values)
+
+    # --- transitions --------------------------------------------------------------------------
+
+    def _insert(self, s, island: int, code: str, h: str, scored: "Scored", *, parent: int | None,
+                origin: str, generation: int, **row: Any) -> tuple[Candidate, bool]:
+        """Add a program row on `island`, offer it to the island's grid, persist the cell(s)."""
+        c = self.counters
+        seq, c.next_seq = c.next_seq, c.next_seq + 1
+        desc = self.archive.descriptor.values(code, scored.scores, scored.fitness)
+        cand = Candidate(seq, scored.fitness, tuple(scored.scores), desc, h)
+        s.add(Program(run_id=self.run_id, seq=seq, code=code, code_hash=h, parent_seq=parent,
+                      origin=origin, island=island, generation=generation,
+                      scores=list(scored.scores), fitness=scored.fitness, descriptor=list(desc),
+                      failures=scored.failures, error=scored.error, **row))
+        placed = self._place(s, island, cand, eligible=not scored.error or origin == "seed")
+        if not scored.error and (c.best_seq is None or scored.fitness > c.best_fitness):
+            c.best_seq, c.best_fitness = seq, scored.fitness
+        if c.solved_seq is None and scored.scores and min(scored.scores) >= PASS_SCORE:
+            c.solved_seq = seq
+        return cand, placed
+
+    def _place(self, s, island: int, cand: Candidate, eligible: bool = True) -> bool:
+        pl = self.archive.offer(island, cand, eligible)
+        if pl.rebinned:
+            self._persist_cells(s, None)
+            s.flush()
+            self._save(s, binning=True)
+        elif pl.placed:
+            repo.upsert_cell(s, self.run_id, island, pl.key, cand.seq, cand.fitness,
+                             self.archive.arrival - 1)
+        return pl.placed
+
+    def _persist_cells(self, s, islands: list[int] | None) -> None:
+        which = range(self.archive.n_islands) if islands is None else islands
+        cells = [(i, k, c.seq, c.fitness, a) for i in which for k, c, a in self.archive.grids[i]]
+        repo.replace_cells(s, self.run_id, cells, islands)
+
+    def plan_batch(self, n: int) -> BatchPlan:
+        """Choose parents and inspirations for `n` prompts, build and persist the prompts."""
+        c, cfg = self.counters, self.config
+        before = rng_state(self.rng)
+        picks: list[tuple[int, int, list[int]]] = []  # (island, parent seq, inspiration seqs)
+        for j in range(n):
+            island = (c.iterations_planned + j) % self.archive.n_islands
+            pool = self.archive.grids[island].view()
+            if cfg.loop.mode == "best_of_n" or len(pool) == 0:
+                picks.append((island, c.seeds[island], []))
+                continue
+            row = self.strategy.pick(pool, self.rng)
+            insp = [int(pool.seq[r]) for r in
+                    _complementary(pool, row, cfg.selection.inspirations)]
+            picks.append((island, int(pool.seq[row]), insp))
+        sample_seed = int(self.rng.integers(2**31 - 1))
+        index = c.batches_planned
+        prompts: list[PlannedPrompt] = []
+        with repo.transaction(self.factory) as s:
+            rows = repo.programs_by_seq(s, self.run_id, sorted({q for p in picks for q in (p[1], *p[2])}))
+            s.add(Batch(run_id=self.run_id, batch_index=index, status="planned",
+                        rng_before=before, rng_after=rng_state(self.rng), sample_seed=sample_seed))
+            for j, (island, parent, insp) in enumerate(picks):
+                attempts = [] if cfg.loop.mode == "best_of_n" else list(self.attempts[island])
+                pv = view(rows[parent])
+                pr = self.builder.build(pv, [view(rows[q]) for q in insp], attempts)
+                row = PromptRow(run_id=self.run_id, batch_index=index,
+                                iteration=c.iterations_planned + j, island=island,
+                                parent_seq=parent, inspirations=insp, system=pr.system, user=pr.user)
+                s.add(row)
+                s.flush()
+                prompts.append(PlannedPrompt(row.id, row.iteration, island, pv,
+                                             rows[parent].generation, pr.system, pr.user))
+            c.batches_planned += 1
+            c.iterations_planned += n
+            self._save(s)
+        return BatchPlan(index, sample_seed, prompts)
+
+    def open_plans(self) -> list[BatchPlan]:
+        """Batches planned but not completed (in flight when the run stopped), in order."""
+        out = []
+        with repo.transaction(self.factory) as s:
+            for b in repo.open_batches(s, self.run_id):
+                prs = repo.batch_prompts(s, self.run_id, b.batch_index)
+                rows = repo.programs_by_seq(s, self.run_id, [p.parent_seq for p in prs])
+                out.append(BatchPlan(b.batch_index, b.sample_seed, [
+                    PlannedPrompt(p.id, p.iteration, p.island, view(rows[p.parent_seq]),
+                                  rows[p.parent_seq].generation, p.system, p.user) for p in prs
+                ]))
+        return out
+
+    def committed(self, plan: BatchPlan) -> set[tuple[int, int]]:
+        with repo.transaction(self.factory) as s:
+            return repo.committed_completions(s, [p.prompt_id for p in plan.prompts])
+
+    def stored(self, hashes: list[str]) -> dict[str, Scored]:
+        """Stored evaluations of programs already in the run (on any island), by code hash."""
+        seqs = {h: q for h in hashes if (q := self.archive.first(h)) is not None}
+        with repo.transaction(self.factory) as s:
+            rows = repo.programs_by_seq(s, self.run_id, list(seqs.values()))
+        return {h: Scored.of_row(rows[q]) for h, q in seqs.items()}
+
+    def commit_completion(self, p: PlannedPrompt, index: int, comp: Completion,
+                          outcome: MutationOutcome, evals: dict[str, Scored]) -> None:
+        """The rollout of one completion and every new child it yields, in one transaction."""
+        m, d = self.config.mutation.answers, len(self.problem.tests)
+        rewards = [[0.0] * d for _ in range(m)]
+        valid, keys = [False] * m, [""] * m
+        slots: dict[int, dict[str, Any]] = {}
+        parts: list[str] = []
+        c = self.counters
+        with repo.transaction(self.factory) as s:
+            rollout = Rollout(
+                run_id=self.run_id, prompt_id=p.prompt_id, iteration=p.iteration, island=p.island,
+                group_id=f"{self.run_id}:{p.iteration}", completion_index=index, text=comp.text,
+                prompt_token_ids=comp.prompt_token_ids, token_ids=comp.token_ids,
+                logprobs=comp.logprobs, finish_reason=comp.finish_reason,
+                truncated=comp.finish_reason == "length", policy_version=comp.policy_version,
+                rewards=rewards, valid=valid, answer_keys=keys, answers={},
+            )
+            s.add(rollout)
+            s.flush()
+            for child in outcome.children:
+                k = child.slot
+                if not 1 <= k <= m:
+                    continue
+                if child.syntax_error:
+                    slots[k] = {"status": "rejected", "reason": f"syntax error: {child.syntax_error}"}
+                    parts.append(f"answer {k} rejected: syntax error: {child.syntax_error}")
+                    c.rejected += 1
+                    continue
+                h = code_hash(child.code)
+                keys[k - 1] = h
+                known = self.archive.known(p.island, h)
+                if known is not None:
+                    same = evals.get(h) or Scored.of_row(repo.get_program(s, self.run_id, known))
+                    rewards[k - 1] = list(same.scores)
+                    valid[k - 1] = True
+                    slots[k] = {"status": "duplicate", "seq": known}
+                    parts.append(f"answer {k}: same program as #{known}")
+                    c.duplicates += 1
+                    continue
+                res = evals[h]
+                cand, placed = self._insert(
+                    s, p.island, child.code, h, res, parent=p.parent.seq, origin="child",
+                    generation=p.parent_generation + 1, iteration=p.iteration,
+                    policy_version=comp.policy_version, prompt_id=p.prompt_id,
+                    rollout_id=rollout.id, slot=k,
+                )
+                rewards[k - 1], valid[k - 1] = list(res.scores), True
+                c.children += 1
+                failed = [f"{b.index + 1}: {b.reason}" for b in child.blocks if b.status == "failed"]
+                slots[k] = {"status": "child", "seq": cand.seq, "placed": placed, "kind": child.kind}
+                parts.append(f"answer {k} ({child.kind}) " + child_summary(
+                    self.builder, p.parent, cand.seq, res.fitness, cand.scores, res.error, failed))
+            extra = []
+            for issue in outcome.rejected:
+                if issue.slot is None or not 1 <= issue.slot <= m:
+                    extra.append(f"{issue.kind}: {issue.reason}")
+                elif issue.slot not in slots:
+                    slots[issue.slot] = {"status": issue.kind, "reason": issue.reason}
+                    parts.append(f"answer {issue.slot} {issue.kind}: {issue.reason}")
+                    c.rejected += 1
+            if comp.finish_reason == "length":
+                parts.append("(completion hit the token limit)")
+            summary = completion_summary(p.parent.seq, parts or ["no answer"])
+            rollout.rewards, rollout.valid, rollout.answer_keys = rewards, valid, keys
+            rollout.answers = {"slots": {str(k): v for k, v in sorted(slots.items())},
+                               "extra": extra, "summary": summary}
+            self._save(s)
+        self.attempts[p.island].append(summary)
+
+    def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0) -> list[str]:
+        """Mark the batch done and run migration/reset when their interval boundary is crossed."""
+        c, isl = self.counters, self.config.islands
+        before, after = c.iterations_done, c.iterations_done + len(plan.prompts)
+        crossed = lambda every: every > 0 and after // every > before // every  # noqa: E731
+        evolving = self.config.loop.mode == "evolve"
+        happened = []
+        with repo.transaction(self.factory) as s:
+            repo.mark_batch_done(s, self.run_id, plan.index)
+            if evolving and crossed(isl.migration_interval):
+                self._migrate(s, plan.index)
+                happened.append("migration")
+            if evolving and crossed(isl.reset_interval):
+                self._reset(s, plan.index)
+                happened.append("reset")
+            c.batches_done += 1
+            c.iterations_done = after
+            c.elapsed_s += elapsed_s
+            self._save(s)
+        return happened
+
+    def _copy(self, s, dst: int, src: Program, origin: str) -> tuple[int, bool]:
+        """Put `src`'s program on island `dst` (a new row unless it is already a member)."""
+        known = self.archive.known(dst, src.code_hash)
+        if known is not None:
+            return known, self._place(s, dst, replace(candidate(src), seq=known))
+        cand, placed = self._insert(s, dst, src.code, src.code_hash, Scored.of_row(src),
+                                    parent=src.seq, origin=origin, generation=src.generation,
+                                    iteration=src.iteration, policy_version=src.policy_version)
+        return cand.seq, placed
+
+    def _migrate(self, s, batch: int) -> None:
+        plan = self.archive.migration_plan(self.config.islands.migration_fraction)
+        rows = repo.programs_by_seq(s, self.run_id, [cand.seq for _, cand in plan])
+        moved = [[cand.seq, dst, *self._copy(s, dst, rows[cand.seq], "migrant")] for dst, cand in plan]
+        repo.add_event(s, self.run_id, "migration", {"moved": moved}, batch)
+
+    def _reset(self, s, batch: int) -> None:
+        rng = np.random.default_rng([self.config.loop.seed, batch, 0x5E5E7])
+        plan = self.archive.reset_plan(self.config.islands.reset_fraction, rng)
+        wiped = sorted({i for i, _ in plan})
+        self._persist_cells(s, wiped)
+        s.flush()
+        rows = repo.programs_by_seq(s, self.run_id, [f.seq for _, f in plan])
+        seeded = [[i, f.seq, *self._copy(s, i, rows[f.seq], "reseed")] for i, f in plan]
+        repo.add_event(s, self.run_id, "reset", {"wiped": wiped, "reseeded": seeded}, batch)
+
+
+def _complementary(pool, row: int, k: int) -> list[int]:
+    from evolve.selection import complementary
+
+    return complementary(pool, pool.scores[row], int(pool.seq[row]), k)
