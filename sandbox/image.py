@@ -147,8 +147,8 @@ def apt_sources(apt_dir: Path = APT_DIR) -> list[tuple[str, list[str], list[str]
 def apt_mirror(suite: str = SUITE, apt_dir: Path = APT_DIR) -> str:
     """The Debian archive apt is configured with here (never a hard-coded host).
 
-    Prefers an entry that lists `suite` with component main; else any entry with main whose
-    suites are plain releases (not -security/-updates), since one archive serves every suite.
+    Prefers an entry that lists `suite` with component main; else any other entry with main
+    that is not the security archive, since one Debian archive serves every release.
     """
     entries = [(u, s, c) for u, s, c in apt_sources(apt_dir)
                if "main" in c and u.split(":", 1)[0] in ("http", "https", "file", "ftp")]
@@ -156,7 +156,7 @@ def apt_mirror(suite: str = SUITE, apt_dir: Path = APT_DIR) -> str:
         if suite in suites:
             return uri
     for uri, suites, _ in entries:
-        if suites and all(re.fullmatch(r"[a-z]+", s) for s in suites) and "security" not in uri:
+        if suites and not any(x.endswith("-security") for x in suites) and "security" not in uri:
             return uri
     raise ImageError(
         f"no apt source for '{suite} main' in {apt_dir}/sources.list or {apt_dir}/sources.list.d; "

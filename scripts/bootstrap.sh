@@ -9,14 +9,14 @@
 #         dockerd    ensure_dockerd      (start the engine in the background if none answers)
 #         image      ensure_sandbox_image (build/refresh the sandbox image; no registry used)
 #         docker     all three above
-# Env:    VPO_PYTHON (default <repo>/.venv/bin/python, else python3),
+# Env:    VPO_PYTHON (default $VPO_VENV/bin/python, VPO_VENV default <repo>/.venv; else python3),
 #         VPO_DOCKERD_WAIT (seconds, default 60), VPO_DOCKERD_LOG (default /var/log/dockerd.log),
 #         VPO_SANDBOX_IMAGE (default: the tag in sandbox/config.py).
 VPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VPO_APT_UPDATED="${VPO_APT_UPDATED:-0}"
 
 _log() { echo "[bootstrap] $*" >&2; }
-_die() { echo "[bootstrap] error: $*" >&2; return 1; }
+_die() { echo "[bootstrap] error: $*" >&2; return 1; }  # callers: `|| { _die ...; return 1; }`
 
 _sudo() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -30,24 +30,24 @@ ensure_apt_packages() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ "${#missing[@]}" = 0 ] && return 0
-  command -v apt-get >/dev/null || _die "apt-get not found; install by hand: ${missing[*]}"
+  command -v apt-get >/dev/null || { _die "apt-get not found; install by hand: ${missing[*]}"; return 1; }
   if [ "$VPO_APT_UPDATED" != 1 ]; then
     _log "apt-get update"
-    _sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || _die "apt-get update failed"
+    _sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || { _die "apt-get update failed"; return 1; }
     VPO_APT_UPDATED=1
   fi
   _log "apt-get install ${missing[*]}"
   _sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null || _die "apt-get install ${missing[*]} failed"
+    "${missing[@]}" >/dev/null || { _die "apt-get install ${missing[*]} failed"; return 1; }
 }
 
 _docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
 # ensure_dockerd : a running engine, either the one already up or one started here.
 ensure_dockerd() {
-  command -v docker >/dev/null || _die "docker client not found (ensure_apt_packages docker.io)"
+  command -v docker >/dev/null || { _die "docker client not found (ensure_apt_packages docker.io)"; return 1; }
   _docker_answers && return 0
-  command -v dockerd >/dev/null || _die "no Docker engine answers and dockerd is not installed"
+  command -v dockerd >/dev/null || { _die "no Docker engine answers and dockerd is not installed"; return 1; }
   local log="${VPO_DOCKERD_LOG:-/var/log/dockerd.log}" wait_s="${VPO_DOCKERD_WAIT:-60}" i
   if [ -S /var/run/docker.sock ] && ! pgrep -x dockerd >/dev/null; then
     _sudo rm -f /var/run/docker.sock /var/run/docker.pid   # stale, from a crashed engine
@@ -63,11 +63,12 @@ ensure_dockerd() {
   done
   tail -n 20 "$log" >&2 2>/dev/null || true
   _die "Docker engine did not answer within ${wait_s}s (see $log)"
+  return 1
 }
 
 _python() {
   if [ -n "${VPO_PYTHON:-}" ]; then echo "$VPO_PYTHON"
-  elif [ -x "$VPO_ROOT/.venv/bin/python" ]; then echo "$VPO_ROOT/.venv/bin/python"
+  elif [ -x "${VPO_VENV:-$VPO_ROOT/.venv}/bin/python" ]; then echo "${VPO_VENV:-$VPO_ROOT/.venv}/bin/python"
   else echo python3; fi
 }
 
