@@ -113,6 +113,25 @@ def _unprivileged_bwrap_works() -> bool:
         return False
 
 
+def kill_tree(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """SIGKILL a process started with start_new_session=True, its group, close its pipes, reap it."""
+    for action in (lambda: os.killpg(proc.pid, 9), proc.kill):
+        try:
+            action()
+        except (ProcessLookupError, PermissionError):
+            pass
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 JAILS: dict[str, type[NoJail]] = {"none": NoJail, "unshare": UnshareJail, "bwrap": BwrapJail}
 JAIL_PREFERENCE = ("bwrap", "unshare", "none")
 

@@ -106,20 +106,7 @@ class WorkerProcess:
         return Abort("crashed", f"process exited with status {code} during the test")
 
     def kill(self) -> None:
-        for action in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
-            try:
-                action()
-            except (ProcessLookupError, PermissionError):
-                pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=5.0)
-        except subprocess.TimeoutExpired:
-            pass
+        jails.kill_tree(self.proc)
 
 
 class Candidate:
