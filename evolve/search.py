@@ -300,7 +300,7 @@ class Search:
         rewards = [[0.0] * d for _ in range(m)]
         valid, keys = [False] * m, [""] * m
         slots: dict[int, dict[str, Any]] = {}
-        parts: list[str] = []
+        parts: list[tuple[int, str]] = []  # (slot, outcome) for the attempts summary
         c = self.counters
         with repo.transaction(self.factory) as s:
             rollout = Rollout(
@@ -309,7 +309,7 @@ class Search:
                 prompt_token_ids=comp.prompt_token_ids, token_ids=comp.token_ids,
                 logprobs=comp.logprobs, finish_reason=comp.finish_reason,
                 truncated=comp.finish_reason == "length", policy_version=comp.policy_version,
-                rewards=rewards, valid=valid, answer_keys=keys, answers={},
+                rewards=[], valid=[], answer_keys=[], answers={},  # set below, once known
             )
             s.add(rollout)
             s.flush()
@@ -319,7 +319,7 @@ class Search:
                     continue
                 if child.syntax_error:
                     slots[k] = {"status": "rejected", "reason": f"syntax error: {child.syntax_error}"}
-                    parts.append(f"answer {k} rejected: syntax error: {child.syntax_error}")
+                    parts.append((k, f"answer {k} rejected: syntax error: {child.syntax_error}"))
                     c.rejected += 1
                     continue
                 h = code_hash(child.code)
@@ -329,8 +329,8 @@ class Search:
                     same = evals.get(h) or Scored.of_row(repo.get_program(s, self.run_id, known))
                     rewards[k - 1] = list(same.scores)
                     valid[k - 1] = True
-                    slots[k] = {"status": "duplicate", "seq": known}
-                    parts.append(f"answer {k}: same program as #{known}")
+                    slots[k] = {"status": "known", "seq": known}
+                    parts.append((k, f"answer {k}: same program as #{known}"))
                     c.duplicates += 1
                     continue
                 res = evals[h]
@@ -344,19 +344,19 @@ class Search:
                 c.children += 1
                 failed = [f"{b.index + 1}: {b.reason}" for b in child.blocks if b.status == "failed"]
                 slots[k] = {"status": "child", "seq": cand.seq, "placed": placed, "kind": child.kind}
-                parts.append(f"answer {k} ({child.kind}) " + child_summary(
-                    self.builder, p.parent, cand.seq, res.fitness, cand.scores, res.error, failed))
+                parts.append((k, f"answer {k} ({child.kind}) " + child_summary(
+                    self.builder, p.parent, cand.seq, res.fitness, cand.scores, res.error, failed)))
             extra = []
             for issue in outcome.rejected:
                 if issue.slot is None or not 1 <= issue.slot <= m:
                     extra.append(f"{issue.kind}: {issue.reason}")
                 elif issue.slot not in slots:
                     slots[issue.slot] = {"status": issue.kind, "reason": issue.reason}
-                    parts.append(f"answer {issue.slot} {issue.kind}: {issue.reason}")
+                    parts.append((issue.slot, f"answer {issue.slot} {issue.kind}: {issue.reason}"))
                     c.rejected += 1
             if comp.finish_reason == "length":
-                parts.append("(completion hit the token limit)")
-            summary = completion_summary(p.parent.seq, parts or ["no answer"])
+                parts.append((m + 1, "(completion hit the token limit)"))
+            summary = completion_summary(p.parent.seq, [t for _, t in sorted(parts)] or ["no answer"])
             rollout.rewards, rollout.valid, rollout.answer_keys = rewards, valid, keys
             rollout.answers = {"slots": {str(k): v for k, v in sorted(slots.items())},
                                "extra": extra, "summary": summary}

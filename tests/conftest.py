@@ -18,3 +18,22 @@ from tests.fixtures.tiny_lm import build_tiny_lm, default_cache_dir  # noqa: E40
 def tiny_lm_dir() -> Path:
     """A tiny Qwen2 LM + tokenizer directory (transformers/peft/vLLM loadable), cached on disk."""
     return build_tiny_lm(default_cache_dir())
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL 15 server of our own (initdb in a temp dir, free loopback port)."""
+    from tests.fixtures.postgres import PostgresUnavailable, start_postgres
+
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """SQLAlchemy URL of a fresh, empty database on the test server."""
+    return postgres_server.new_database()

@@ -140,3 +140,49 @@ class ScriptedMutator(Mutator):
 def factory(config: RunConfig) -> ScriptedMutator:
     """`--mutator-plugin tests.scripted_mutator:factory` (SCRIPTED_DELAY_S slows generation)."""
     return ScriptedMutator(config.mutation.answers, float(os.environ.get("SCRIPTED_DELAY_S", "0")))
+
+
+def _garbage(n: int) -> str:
+    rnd = random.Random(1234)
+    return "".join(rnd.choice("ab{}()<>=#` \n") for _ in range(n))
+
+
+MALFORMED: dict[str, tuple[str, str]] = {
+    "no_blocks": ("I improved the program by changing the return value.", "stop"),
+    "unmatched_search": (render_answers(
+        ["<<<<<<< SEARCH\n    return 'nothing like this'\n=======\n    return 1\n>>>>>>> REPLACE"]), "stop"),
+    "outside_block": (render_answers(
+        ["<<<<<<< SEARCH\ndef _helper():\n    return 0\n=======\ndef _helper():\n    return 1\n"
+         ">>>>>>> REPLACE"]), "stop"),
+    "unclosed_search": ("### Answer 1\n```python\n<<<<<<< SEARCH\n    return ''\n=======\n", "length"),
+    "truncated": ("### Answer 1\n```python\ndef solve(n):\n    if n %", "length"),
+    "syntax_error": (render_answers(["def solve(n) return 1\n"]), "stop"),
+    "garbage_1mb": (_garbage(1 << 20), "length"),
+    "empty": ("", "stop"),
+}
+
+
+class FixedMutator(Mutator):
+    """Hands out the given (text, finish reason) pairs in turn, one per completion."""
+
+    name = "fixed"
+
+    def __init__(self, outputs: list[tuple[str, str]]):
+        super().__init__()
+        self.outputs, self.i = outputs, 0
+
+    def generate(self, prompts, n=1, params=None):
+        out = []
+        for _ in prompts:
+            group = []
+            for _ in range(n):
+                text, finish = self.outputs[self.i % len(self.outputs)]
+                self.i += 1
+                group.append(Completion(text=text, token_ids=None, logprobs=None,
+                                        prompt_token_ids=None, finish_reason=finish,
+                                        policy_version=self.policy_version))
+            out.append(group)
+        return out
+
+    def load_adapter(self, version, path):
+        self._version = version

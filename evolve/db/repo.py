@@ -78,7 +78,7 @@ def list_programs(s: Session, run_id: str, *, order: str = "seq", limit: int | N
 def membership(s: Session, run_id: str) -> Iterator[tuple[int, str, int]]:
     """(island, code hash, seq) of every program, in seq order: the dedupe index."""
     q = select(Program.island, Program.code_hash, Program.seq).where(Program.run_id == run_id)
-    yield from s.execute(q.order_by(Program.seq)).tuples()
+    yield from s.execute(q.order_by(Program.seq))
 
 
 def count_programs(s: Session, run_id: str) -> int:
@@ -136,7 +136,7 @@ def load_cells(s: Session, run_id: str) -> Sequence[tuple[Cell, Program]]:
         .where(Cell.run_id == run_id)
         .order_by(Cell.island, Cell.arrival)
     )
-    return s.execute(q).tuples().all()
+    return s.execute(q).all()
 
 
 # --- batches, prompts, rollouts ---------------------------------------------------------------
@@ -161,7 +161,7 @@ def committed_completions(s: Session, prompt_ids: Sequence[int]) -> set[tuple[in
     if not prompt_ids:
         return set()
     q = select(Rollout.prompt_id, Rollout.completion_index).where(Rollout.prompt_id.in_(list(prompt_ids)))
-    return set(s.execute(q).tuples())
+    return set(s.execute(q))
 
 
 def recent_rollouts(s: Session, run_id: str, island: int, limit: int) -> list[Rollout]:
@@ -185,3 +185,16 @@ def mark_consumed(s: Session, rollout_ids: Sequence[int]) -> None:
 
 def last_activity(s: Session, run_id: str) -> datetime | None:
     return s.scalar(select(func.max(Program.created_at)).where(Program.run_id == run_id))
+
+
+def trainer_rollout(r: Rollout):
+    """A stored rollout as the trainer's record (m rows; zero rows and valid=False where no
+    child was produced)."""
+    from trainer.records import Rollout as Record
+
+    return Record(
+        group_id=r.group_id, prompt_ids=r.prompt_token_ids or [], completion_ids=r.token_ids or [],
+        behavior_logprobs=r.logprobs if r.token_ids else None, policy_version=r.policy_version,
+        truncated=r.truncated, rewards=r.rewards, valid=r.valid, answer_keys=r.answer_keys,
+        meta={"rollout_id": r.id, "iteration": r.iteration, "island": r.island},
+    )

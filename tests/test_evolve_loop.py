@@ -1,0 +1,149 @@
+"""The search loop end to end, in process: real sandbox (process backend), SQLite, scripted mutator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from evolve.db import repo
+from evolve.db.models import Event, Program, PromptRow, Rollout
+from evolve.runs import execute, open_run, seed, status
+from tests.evolve_support import problem_dir, snapshot, write_config
+from tests.scripted_mutator import MALFORMED, MENU, FixedMutator, factory, render_answers
+
+
+def _run(tmp: Path, name: str, overrides: dict | None = None, mutator=factory, **kw) -> Path:
+    run_dir = tmp / name
+    seed(str(problem_dir(tmp)), run_dir, write_config(tmp / f"{name}.yaml", overrides))
+    execute(run_dir, resume=False, mutator_factory=mutator, **kw)
+    return run_dir
+
+
+def _rows(run_dir: Path, model, *where):
+    r = open_run(run_dir)
+    try:
+        with repo.transaction(r.factory) as s:
+            return s.scalars(select(model).where(model.run_id == r.run_id, *where)).all()
+    finally:
+        r.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    return _run(tmp_path_factory.mktemp("loop"), "ref")
+
+
+def test_budget_spent_and_status(reference):
+    info = status(reference)
+    assert info["status"] == "finished" and info["stop_reason"] == "iteration budget reached"
+    assert info["iterations"] == info["iteration_budget"] == 16
+    assert info["children"] > 0 and info["best_fitness"] > 0
+    # the same code is evaluated at most once per run (deduplicated across islands)
+    progs = _rows(reference, Program)
+    assert info["evaluations"] <= len({p.code_hash for p in progs})
+
+
+def test_same_seed_gives_same_archive(reference, tmp_path):
+    assert snapshot(_run(tmp_path, "again")) == snapshot(reference)
+
+
+def test_other_seed_gives_other_archive(reference, tmp_path):
+    other = _run(tmp_path, "other", {"loop": {"seed": 8}})
+    assert snapshot(other)["programs"] != snapshot(reference)["programs"]
+
+
+def test_islands_are_isolated(reference):
+    progs = {p.seq: p for p in _rows(reference, Program)}
+    prompts = _rows(reference, PromptRow)
+    events = _rows(reference, Event, Event.kind.in_(["migration", "reset"]))
+    k = 3
+    assert {p.island for p in progs.values()} == set(range(k))
+    for pr in prompts:  # parents are sampled from the prompt's own island
+        assert progs[pr.parent_seq].island == pr.island
+        assert all(progs[q].island == pr.island for q in pr.inspirations)
+    moved = {(m[1], m[2]) for e in events if e.kind == "migration" for m in e.detail["moved"]}
+    reseeded = {(x[0], x[2]) for e in events if e.kind == "reset" for x in e.detail["reseeded"]}
+    assert any(e.kind == "migration" for e in events) and any(e.kind == "reset" for e in events)
+    for p in progs.values():
+        if p.origin == "child":  # children land on their parent's island
+            assert progs[p.parent_seq].island == p.island
+        elif p.origin == "migrant":  # only ring migration crosses islands, to the next island
+            assert progs[p.parent_seq].island == (p.island - 1) % k
+            assert (p.island, p.seq) in moved
+        elif p.origin == "reseed":
+            assert (p.island, p.seq) in reseeded
+        else:
+            assert p.origin == "seed" and p.parent_seq is None
+
+
+def test_hidden_tests_never_reach_prompts(reference):
+    prompts = _rows(reference, PromptRow)
+    assert prompts and all("n30" not in p.user and "hidden" not in p.user for p in prompts)
+    assert any("n3 (failed)" in p.user for p in prompts)  # visible failures are shown
+
+
+def test_rollouts_are_trainer_records(reference):
+    rolls = _rows(reference, Rollout)
+    progs = {p.seq: p for p in _rows(reference, Program)}
+    groups: dict[str, int] = {}
+    for r in rolls:
+        rec = repo.trainer_rollout(r)
+        groups[rec.group_id] = groups.get(rec.group_id, 0) + 1
+        assert len(rec.rewards) == 2 and all(len(row) == 8 for row in rec.rewards)
+        for slot, info in r.answers["slots"].items():
+            k = int(slot) - 1
+            if info["status"] in ("child", "known"):
+                assert r.valid[k] and r.rewards[k] == progs[info["seq"]].scores
+            else:
+                assert not r.valid[k] and r.rewards[k] == [0.0] * 8 and info["reason"]
+    assert set(groups.values()) == {2}  # G completions per prompt form one group
+    assert len(groups) == 16
+
+
+def test_malformed_completions_never_crash(tmp_path):
+    good = (render_answers([MENU[1]]), "stop")
+    outputs = list(MALFORMED.values()) + [good]
+    cfg = {"mutation": {"answers": 1, "completions": 3}, "loop": {"iterations": 6, "batch_size": 3},
+           "islands": {"count": 1, "migration_interval": 0, "reset_interval": 0}}
+    run_dir = _run(tmp_path, "bad", cfg, mutator=lambda c: FixedMutator(outputs))
+    rolls = sorted(_rows(run_dir, Rollout), key=lambda r: (r.iteration, r.completion_index))
+    assert len(rolls) == 18 and status(run_dir)["status"] == "finished"
+    by_case = dict(zip(MALFORMED, rolls))
+    def reason(case: str) -> str:
+        r = by_case[case]
+        slot = r.answers["slots"].get("1", {})
+        return f"{slot.get('status')}: {slot.get('reason', '')} {r.answers['extra']}"
+    assert "no code block" in reason("no_blocks") and reason("empty").startswith("empty")
+    assert "SEARCH text not found" in reason("unmatched_search")
+    assert "outside the EVOLVE-BLOCK" in reason("outside_block")
+    assert "truncated" in reason("unclosed_search") and "truncated" in reason("truncated")
+    assert "syntax error" in reason("syntax_error")
+    assert len(by_case["garbage_1mb"].text) == 1 << 20 and "longer than" in reason("garbage_1mb")
+    for case in MALFORMED:
+        assert not any(by_case[case].valid), case
+        assert by_case[case].answers["summary"].startswith("edit of #0")
+    # the one good answer per cycle became a child
+    assert any(r.valid == [True] for r in rolls)
+
+
+def test_best_of_n_samples_only_the_initial_program(tmp_path):
+    run_dir = _run(tmp_path, "bon", {"loop": {"mode": "best_of_n", "iterations": 6}})
+    seeds = {p.seq for p in _rows(run_dir, Program) if p.origin == "seed"}
+    prompts = _rows(run_dir, PromptRow)
+    assert len(prompts) == 6 and {p.parent_seq for p in prompts} <= seeds
+    assert all("Recent attempts" not in p.user for p in prompts)
+    assert not _rows(run_dir, Event, Event.kind.in_(["migration", "reset"]))
+    assert {p.generation for p in _rows(run_dir, Program)} <= {0, 1}
+
+
+def test_stops_when_solved(tmp_path):
+    run_dir = _run(tmp_path, "solve", {"loop": {"stop_when_solved": True, "iterations": 200},
+                                       "islands": {"count": 1, "migration_interval": 0,
+                                                   "reset_interval": 0}},
+                   mutator=lambda c: FixedMutator([(render_answers([MENU[5]]), "stop")]))
+    info = status(run_dir)
+    # batch 0 solves it; batch 1 was already planned (it overlaps batch 0's evaluation)
+    assert info["stop_reason"] == "solved by #1" and info["iterations"] == 4
+    assert info["best_fitness"] == 1.0 and info["tests_solved_by_some_elite"] == 8
