@@ -28,6 +28,8 @@ PASS_SCORE = 1.0 - 1e-9
 class TestLayout:
     """What dimensions need to know about the problem's tests (order = score vector order)."""
 
+    __test__ = False  # not a pytest class
+
     ids: tuple[str, ...]
     stages: tuple[int, ...]
 
@@ -77,6 +79,7 @@ class TestsPassed(_Dim):
     """Sum of test scores in one stage (all stages if `stage` is null): tests passed for
     pass/fail problems, partial credit for continuous ones."""
 
+    __test__ = False  # not a pytest class
     kind: Literal["tests_passed"] = "tests_passed"
     stage: int | None = Field(default=None, ge=1)
 
