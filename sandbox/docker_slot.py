@@ -60,7 +60,7 @@ class DemuxReader:
 
     def __init__(self, sock: socket.socket):
         self.sock = sock
-        self.raw = b""
+        self.raw = bytearray()
         self.frames = wire.FrameReader(-1)  # used as a parser only: fed through .buf, read(0)
         self.eof = False
 
@@ -71,8 +71,8 @@ class DemuxReader:
             if len(self.raw) < HEADER.size + size:
                 break
             if stream == STDOUT:
-                self.frames.buf += self.raw[HEADER.size:HEADER.size + size]
-            self.raw = self.raw[HEADER.size + size:]
+                self.frames.buf += bytes(self.raw[HEADER.size:HEADER.size + size])
+            del self.raw[:HEADER.size + size]
 
     def _pump(self, timeout: float) -> bool:
         """Read what is available within `timeout`; False when nothing came."""
@@ -161,7 +161,7 @@ class DockerSlot(Slot):
         self.config, self.index = config, index
         self.container = None
         self.sock: socket.socket | None = None
-        self._response = None  # keeps the hijacked HTTP response (and its socket) referenced
+        self._raw = None  # the SDK's socket wrapper: holds the hijacked HTTP response alive
 
     @classmethod
     def from_config(cls, config: SandboxConfig, index: int) -> "DockerSlot":
@@ -224,11 +224,9 @@ class DockerSlot(Slot):
         try:
             self.container = client.containers.create(**self.container_options())
             # Attach before start so the ready frame cannot be missed.
-            raw = client.api.attach_socket(self.container.id, params={"stdin": 1, "stdout": 1, "stream": 1})
-            self._response = getattr(raw, "_response", None)
-            self.sock = getattr(raw, "_sock", raw)
+            self._raw = client.api.attach_socket(self.container.id, params={"stdin": 1, "stdout": 1, "stream": 1})
+            self.sock = getattr(self._raw, "_sock", self._raw)  # the real socket under SocketIO
             self.sock.settimeout(None)
-            self._raw = raw
             self.container.start()
         except docker.errors.DockerException as exc:
             self.kill()
@@ -247,10 +245,11 @@ class DockerSlot(Slot):
     def kill(self) -> None:
         import docker.errors
 
-        sock, self.sock = self.sock, None
-        if sock is not None:
+        sock, self.sock, raw, self._raw = self.sock, None, self._raw, None
+        for stream in (sock, raw):
             try:
-                sock.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
         container, self.container = self.container, None

@@ -92,20 +92,28 @@ def test_container_is_confined_as_configured(client):
 
 
 @pytest.mark.docker
-def test_candidate_sees_no_network_no_host_files_and_a_pid1_it_cannot_kill(boxes):
+def test_candidate_sees_no_network_no_host_files_and_a_pid1_it_cannot_kill_or_read(boxes):
     docker_box, _ = boxes
     program = textwrap.dedent("""
         import os, socket, signal
+        def peek(path):
+            try:
+                with open(path, 'rb') as f:
+                    return f.read(1) and 'read'
+            except OSError as exc:
+                return type(exc).__name__
         def solve(x):
             ifaces = sorted(name for _, name in socket.if_nameindex())
             try:
                 os.kill(1, signal.SIGKILL)
             except OSError as exc:
                 pass
-            return [ifaces, os.getuid() != 0, os.path.exists('/work/main'), os.getppid()]
+            supervisor = [peek(f'/proc/1/{p}') for p in ('environ', 'mem', 'fd/0', 'fd/1')]
+            return [ifaces, os.getuid() != 0, os.path.exists('/work/main'), os.getppid(), supervisor]
     """)
+    denied = ["PermissionError"] * 4  # the supervisor is not dumpable: its memory and pipes are closed
     problem = Problem(id="probe", entry_point="solve", initial_program=program,
-                      tests=[{"kind": "call", "id": "t", "args": [0], "expected": [["lo"], True, False, 1]}])
+                      tests=[{"kind": "call", "id": "t", "args": [0], "expected": [["lo"], True, False, 1, denied]}])
     result = docker_box.evaluate(problem, program)
     assert result.outcomes[0].status == "passed", result.outcomes[0]
     assert docker_box.evaluate(problem, program).scores == [1.0]  # the supervisor (PID 1) lived on
