@@ -188,3 +188,20 @@ def test_config_rejects_unknown_keys():
     with pytest.raises(ValueError, match="extra"):
         LearnerConfig.model_validate({"loss": {"eps": 0.2}})
     assert LearnerConfig().lr == 1e-4 and LearnerConfig(lora=None).lr == 1e-6
+
+
+def test_gradient_checkpointing_gives_the_same_update(tiny_lm_dir):
+    plain = Learner(tiny_lm_dir, config())
+    ckpt = Learner(tiny_lm_dir, config(gradient_checkpointing=True))
+    mp, mc = plain.step([good_bad_group()]), ckpt.step([good_bad_group()])
+    assert mc["grad_norm"] > 0 and mc["grad_norm"] == pytest.approx(mp["grad_norm"], rel=1e-4)
+
+
+def test_temperature_scales_logits(tiny_lm_dir):
+    base = Learner(tiny_lm_dir, config())
+    hot = Learner(tiny_lm_dir, config(loss={"temperature": 0.5}))
+    ids = torch.tensor([PROMPT])
+    with torch.no_grad():
+        logits = base.model(input_ids=ids).logits[0, -1].float()
+    expected = float(torch.log_softmax(logits / 0.5, -1)[GOOD[0]])
+    assert hot.sequence_logprob(PROMPT, GOOD[:1]) == pytest.approx(expected, abs=1e-4)

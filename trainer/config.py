@@ -38,6 +38,11 @@ class LossConfig(_Strict):
         default=1024, ge=1, description="constant normaliser of the Dr. GRPO aggregation"
     )
     kl_coef: float = Field(default=0.0, ge=0, description="k3 KL to the reference (paper: 1e-3)")
+    temperature: float = Field(
+        default=1.0, gt=0,
+        description="sampling temperature: log-probs come from logits / T, like the sampler's"
+        " processed log-probs (set it to the mutator's temperature)",
+    )
     importance: Literal["none", "tis", "behavior"] = Field(
         default="tis",
         description="none: ignore behaviour log-probs; tis: ratio against the step-start policy"

@@ -67,6 +67,9 @@ class Learner:
             self.model_dir = Path(model)
             model = AutoModelForCausalLM.from_pretrained(self.model_dir, dtype=dtype)
         self.ref_model: torch.nn.Module | None = None
+        if cfg.gradient_checkpointing:  # on the base model, before peft wraps it
+            enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
+            enable()
         if cfg.lora is not None:
             from peft import LoraConfig, get_peft_model
 
@@ -79,7 +82,6 @@ class Learner:
             self.ref_model = copy.deepcopy(model).eval().requires_grad_(False)
         self.model = model
         if cfg.gradient_checkpointing:
-            self.model.gradient_checkpointing_enable()
             self.model.train()  # checkpointing only runs in train mode; our configs use no dropout
         else:
             self.model.eval()  # no dropout: pi_old of the first minibatch is exactly logp.detach()
@@ -230,7 +232,8 @@ class Learner:
             input_ids=b["ids"], attention_mask=b["attn"], position_ids=b["pos"],
             logits_to_keep=b["C"] + 1, use_cache=False,
         )
-        return out.logits[:, :-1]  # position t predicts token t + 1
+        # position t predicts token t + 1; log-probs of the tempered policy the sampler drew from
+        return out.logits[:, :-1] / self.config.loss.temperature
 
     def _micro_step(self, micro: list[_Sample], norm: Normalizer) -> tuple[torch.Tensor, dict]:
         b = self._batch_tensors(micro)
