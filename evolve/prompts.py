@@ -23,7 +23,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "task": (
         "# Problem\n$statement\n\n"
-        "# Current program (fitness $fitness, passes $passed of $total tests)\n"
+        "# Current program (fitness $fitness, passes $passed of $total visible tests)\n"
         "```python\n$code```\n\n"
         "$failing$inspirations$attempts"
         "# Your task\nImprove the current program so that it passes more tests.\n$format"
@@ -140,12 +140,12 @@ class PromptBuilder:
 
     def build(self, parent: ProgramView, inspirations: list[ProgramView],
               attempts: list[str]) -> Prompt:
-        passed = sum(s >= 1.0 - 1e-9 for s in parent.scores)
+        shown = [s for i, s in zip(self.ids, parent.scores) if i in self.visible]
         user = self.t["task"].substitute(
             statement=self.problem.statement.strip() or self.problem.title or self.problem.id,
             fitness=f"{parent.fitness:.3f}",
-            passed=passed,
-            total=len(parent.scores),
+            passed=sum(s >= 1.0 - 1e-9 for s in shown),
+            total=len(shown),
             code=_block(parent.code),
             failing=self._failing(parent),
             inspirations="".join(self._inspiration(parent, o) for o in inspirations),

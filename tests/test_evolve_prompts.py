@@ -1,0 +1,74 @@
+"""Mutation prompts: visible failures only, complementary inspirations, attempts, templates."""
+
+from __future__ import annotations
+
+import pytest
+
+from evolve.mutations import format_instructions
+from evolve.prompts import (
+    Failure, ProgramView, PromptBuilder, check_templates, child_summary, completion_summary,
+)
+from tests.scripted_mutator import INITIAL, fizz_problem
+
+IDS = [t.id for t in fizz_problem().tests]  # n30 is hidden
+
+
+def program(seq: int, passing: set[str], code: str = INITIAL) -> ProgramView:
+    scores = tuple(1.0 if i in passing else 0.0 for i in IDS)
+    fails = tuple(Failure(i, "failed", f"got '' for {i}; SECRET-{i}") for i in IDS if i not in passing)
+    return ProgramView(seq, code, sum(scores) / len(scores), scores, fails)
+
+
+def builder(**kw) -> PromptBuilder:
+    return PromptBuilder(fizz_problem(), fmt="rewrite", answers=3, **kw)
+
+
+def test_prompt_has_all_parts_and_no_hidden_test():
+    parent = program(4, {"n1", "n7"})
+    insp = program(9, {"n3", "n9", "n30"}, code="def solve(n):\n    return 'fizz'\n")
+    p = builder().build(parent, [insp], ["edit of #2: answer 1 rejected: SEARCH text not found"])
+    text = p.text()
+    assert fizz_problem().statement in text and INITIAL in text
+    assert "fitness 0.250, passes 2 of 7 visible tests" in text
+    assert "- n3 (failed): got '' for n3; SECRET-n3" in text
+    assert "n30" not in text and "SECRET-n30" not in text
+    assert "passes tests the current one fails: n3, n9" in text and "return 'fizz'" in text
+    assert "SEARCH text not found" in text
+    assert format_instructions(3, "rewrite") in text
+    assert p.inspirations == [9] and p.messages()[0]["role"] == "system"
+
+
+def test_limits_and_empty_sections():
+    parent = program(0, set())
+    p = builder(failing_tests=2, recent_attempts=1).build(parent, [], ["old", "new"])
+    assert p.user.count("(failed)") == 2 and "- new" in p.user and "- old" not in p.user
+    bare = builder(recent_attempts=0).build(program(0, set(IDS) - {"n30"}), [], ["x"])
+    assert "Failing tests" not in bare.user and "Recent attempts" not in bare.user
+    hidden_only = builder().build(parent, [program(3, {"n30"})], [])
+    assert "some hidden tests" in hidden_only.user and "n30" not in hidden_only.user
+
+
+def test_template_overrides():
+    b = builder(overrides={"system": "Be brief.", "task": "Fix:\n$code\n$format"})
+    p = b.build(program(0, set()), [], [])
+    assert p.system == "Be brief." and p.user.startswith("Fix:\n" + INITIAL)
+
+
+@pytest.mark.parametrize("overrides, match", [
+    ({"nope": "x"}, "unknown template 'nope'"),
+    ({"task": "$code $secret"}, r"unknown placeholder \$secret"),
+    ({"attempt": "cost: $5"}, "invalid"),
+])
+def test_bad_templates_rejected(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        check_templates(overrides)
+
+
+def test_attempt_summaries_name_visible_tests_only():
+    b = builder()
+    parent = program(1, {"n1"})
+    line = child_summary(b, parent, 7, 0.5, tuple(1.0 if i in {"n3", "n30"} else 0.0 for i in IDS),
+                         failed_blocks=["2: SEARCH text not found"])
+    assert "#7" in line and "now passes n3" in line and "now fails n1" in line
+    assert "n30" not in line and "blocks not applied: 2: SEARCH text not found" in line
+    assert len(completion_summary(1, ["x" * 1000])) == 400
