@@ -43,16 +43,21 @@ ensure_apt_packages() {
 
 _docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
+# dockerd's own pid file (no procps needed: pgrep is not on every minimal image)
+_dockerd_running() {
+  local pid
+  pid="$(cat /var/run/docker.pid 2>/dev/null)" && [ -n "$pid" ] && [ -d "/proc/$pid" ] \
+    && grep -q dockerd "/proc/$pid/comm" 2>/dev/null
+}
+
 # ensure_dockerd : a running engine, either the one already up or one started here.
 ensure_dockerd() {
   command -v docker >/dev/null || { _die "docker client not found (ensure_apt_packages docker.io)"; return 1; }
   _docker_answers && return 0
   command -v dockerd >/dev/null || { _die "no Docker engine answers and dockerd is not installed"; return 1; }
   local log="${VPO_DOCKERD_LOG:-/var/log/dockerd.log}" wait_s="${VPO_DOCKERD_WAIT:-60}" i
-  if [ -S /var/run/docker.sock ] && ! pgrep -x dockerd >/dev/null; then
+  if ! _dockerd_running; then
     _sudo rm -f /var/run/docker.sock /var/run/docker.pid   # stale, from a crashed engine
-  fi
-  if ! pgrep -x dockerd >/dev/null; then
     _log "starting dockerd in the background (log: $log)"
     # iptables is not needed: sandbox containers run with network_mode=none.
     _sudo sh -c "nohup dockerd --iptables=false >>'$log' 2>&1 </dev/null &"
