@@ -21,6 +21,7 @@ class Placement:
     displaced: Candidate | None
     rebinned: bool  # ranges grew: every island's cells were re-keyed
     key: tuple[int, ...]
+    arrival: int = -1
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Archive:
         key = self.descriptor.key(cand.descriptor)
         placed, displaced = self.grids[island].offer(key, cand, self.arrival)
         self.arrival += 1
-        return Placement(placed, displaced, rebinned, key)
+        return Placement(placed, displaced, rebinned, key, self.arrival - 1)
 
     def best(self, island: int | None = None) -> Candidate | None:
         grids = self.grids if island is None else [self.grids[island]]

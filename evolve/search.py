@@ -11,6 +11,7 @@ in-memory state is stale: the caller must stop and reload.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import json
 from collections import deque
 from dataclasses import dataclass, field, replace
@@ -21,7 +22,7 @@ import numpy as np
 from evolve.config import RunConfig
 from evolve.db import repo
 from evolve.db.models import Batch, Program, PromptRow, Rollout, Run
-from evolve.islands import Archive
+from evolve.islands import Archive, Placement
 from evolve.map_elites import PASS_SCORE, Candidate, Descriptor, TestLayout
 from evolve.mutations import MutationOutcome, normalize_code
 from evolve.mutator import Completion
@@ -30,6 +31,7 @@ from problems.model import Problem
 from sandbox.results import EvalResult
 
 
+@lru_cache(maxsize=4096)
 def code_hash(code: str) -> str:
     """Identity of a program: comments, blank lines and trailing spaces do not count."""
     return hashlib.sha256(normalize_code(code).encode()).hexdigest()
@@ -197,33 +199,43 @@ class Search:
 
     # --- transitions --------------------------------------------------------------------------
 
-    def _insert(self, s, island: int, code: str, h: str, scored: "Scored", *, parent: int | None,
-                origin: str, generation: int, **row: Any) -> tuple[Candidate, bool]:
-        """Add a program row on `island`, offer it to the island's grid, persist the cell(s)."""
+    def _admit(self, island: int, code: str, h: str, scored: "Scored", *, parent: int | None,
+               origin: str, generation: int, **row: Any) -> tuple[Program, Candidate, Placement]:
+        """Give a program its seq and offer it to the island's grid (in memory only); the
+        caller adds the returned row and persists the placement in its transaction."""
         c = self.counters
         seq, c.next_seq = c.next_seq, c.next_seq + 1
         desc = self.archive.descriptor.values(code, scored.scores, scored.fitness)
         cand = Candidate(seq, scored.fitness, tuple(scored.scores), desc, h)
-        s.add(Program(run_id=self.run_id, seq=seq, code=code, code_hash=h, parent_seq=parent,
-                      origin=origin, island=island, generation=generation,
-                      scores=list(scored.scores), fitness=scored.fitness, descriptor=list(desc),
-                      failures=scored.failures, error=scored.error, **row))
-        placed = self._place(s, island, cand, eligible=not scored.error or origin == "seed")
+        prog = Program(run_id=self.run_id, seq=seq, code=code, code_hash=h, parent_seq=parent,
+                       origin=origin, island=island, generation=generation,
+                       scores=list(scored.scores), fitness=scored.fitness, descriptor=list(desc),
+                       failures=scored.failures, error=scored.error, **row)
+        pl = self.archive.offer(island, cand, eligible=not scored.error or origin == "seed")
         if not scored.error and (c.best_seq is None or scored.fitness > c.best_fitness):
             c.best_seq, c.best_fitness = seq, scored.fitness
         if c.solved_seq is None and scored.scores and min(scored.scores) >= PASS_SCORE:
             c.solved_seq = seq
-        return cand, placed
+        return prog, cand, pl
 
-    def _place(self, s, island: int, cand: Candidate, eligible: bool = True) -> bool:
-        pl = self.archive.offer(island, cand, eligible)
-        if pl.rebinned:
+    def _persist(self, s, island: int, cand: Candidate, pl: Placement) -> None:
+        if pl.rebinned:  # every cell may have moved: rewrite the grid, store the new ranges
             self._persist_cells(s, None)
             s.flush()
             self._save(s, binning=True)
         elif pl.placed:
-            repo.upsert_cell(s, self.run_id, island, pl.key, cand.seq, cand.fitness,
-                             self.archive.arrival - 1)
+            repo.upsert_cell(s, self.run_id, island, pl.key, cand.seq, cand.fitness, pl.arrival)
+
+    def _insert(self, s, island: int, code: str, h: str, scored: "Scored", **kw: Any
+                ) -> tuple[Candidate, bool]:
+        prog, cand, pl = self._admit(island, code, h, scored, **kw)
+        s.add(prog)
+        self._persist(s, island, cand, pl)
+        return cand, pl.placed
+
+    def _place(self, s, island: int, cand: Candidate) -> bool:
+        pl = self.archive.offer(island, cand)
+        self._persist(s, island, cand, pl)
         return pl.placed
 
     def _persist_cells(self, s, islands: list[int] | None) -> None:
@@ -295,24 +307,16 @@ class Search:
 
     def commit_completion(self, p: PlannedPrompt, index: int, comp: Completion,
                           outcome: MutationOutcome, evals: dict[str, Scored]) -> None:
-        """The rollout of one completion and every new child it yields, in one transaction."""
+        """The rollout of one completion and every new child it yields, in one transaction.
+        Everything is decided first, then written in one flush (no row written twice)."""
         m, d = self.config.mutation.answers, len(self.problem.tests)
         rewards = [[0.0] * d for _ in range(m)]
         valid, keys = [False] * m, [""] * m
         slots: dict[int, dict[str, Any]] = {}
         parts: list[tuple[int, str]] = []  # (slot, outcome) for the attempts summary
+        admitted: list[tuple[Program, Candidate, Placement]] = []
         c = self.counters
         with repo.transaction(self.factory) as s:
-            rollout = Rollout(
-                run_id=self.run_id, prompt_id=p.prompt_id, iteration=p.iteration, island=p.island,
-                group_id=f"{self.run_id}:{p.iteration}", completion_index=index, text=comp.text,
-                prompt_token_ids=comp.prompt_token_ids, token_ids=comp.token_ids,
-                logprobs=comp.logprobs, finish_reason=comp.finish_reason,
-                truncated=comp.finish_reason == "length", policy_version=comp.policy_version,
-                rewards=[], valid=[], answer_keys=[], answers={},  # set below, once known
-            )
-            s.add(rollout)
-            s.flush()
             for child in outcome.children:
                 k = child.slot
                 if not 1 <= k <= m:
@@ -327,23 +331,22 @@ class Search:
                 known = self.archive.known(p.island, h)
                 if known is not None:
                     same = evals.get(h) or Scored.of_row(repo.get_program(s, self.run_id, known))
-                    rewards[k - 1] = list(same.scores)
-                    valid[k - 1] = True
+                    rewards[k - 1], valid[k - 1] = list(same.scores), True
                     slots[k] = {"status": "known", "seq": known}
                     parts.append((k, f"answer {k}: same program as #{known}"))
                     c.duplicates += 1
                     continue
                 res = evals[h]
-                cand, placed = self._insert(
-                    s, p.island, child.code, h, res, parent=p.parent.seq, origin="child",
+                prog, cand, pl = self._admit(
+                    p.island, child.code, h, res, parent=p.parent.seq, origin="child",
                     generation=p.parent_generation + 1, iteration=p.iteration,
-                    policy_version=comp.policy_version, prompt_id=p.prompt_id,
-                    rollout_id=rollout.id, slot=k,
+                    policy_version=comp.policy_version, prompt_id=p.prompt_id, slot=k,
                 )
+                admitted.append((prog, cand, pl))
                 rewards[k - 1], valid[k - 1] = list(res.scores), True
                 c.children += 1
                 failed = [f"{b.index + 1}: {b.reason}" for b in child.blocks if b.status == "failed"]
-                slots[k] = {"status": "child", "seq": cand.seq, "placed": placed, "kind": child.kind}
+                slots[k] = {"status": "child", "seq": cand.seq, "placed": pl.placed, "kind": child.kind}
                 parts.append((k, f"answer {k} ({child.kind}) " + child_summary(
                     self.builder, p.parent, cand.seq, res.fitness, cand.scores, res.error, failed)))
             extra = []
@@ -357,9 +360,22 @@ class Search:
             if comp.finish_reason == "length":
                 parts.append((m + 1, "(completion hit the token limit)"))
             summary = completion_summary(p.parent.seq, [t for _, t in sorted(parts)] or ["no answer"])
-            rollout.rewards, rollout.valid, rollout.answer_keys = rewards, valid, keys
-            rollout.answers = {"slots": {str(k): v for k, v in sorted(slots.items())},
-                               "extra": extra, "summary": summary}
+            rollout = Rollout(
+                run_id=self.run_id, prompt_id=p.prompt_id, iteration=p.iteration, island=p.island,
+                group_id=f"{self.run_id}:{p.iteration}", completion_index=index, text=comp.text,
+                prompt_token_ids=comp.prompt_token_ids, token_ids=comp.token_ids,
+                logprobs=comp.logprobs, finish_reason=comp.finish_reason,
+                truncated=comp.finish_reason == "length", policy_version=comp.policy_version,
+                rewards=rewards, valid=valid, answer_keys=keys,
+                answers={"slots": {str(k): v for k, v in sorted(slots.items())}, "extra": extra,
+                         "summary": summary},
+            )
+            s.add(rollout)
+            for prog, cand, pl in admitted:
+                prog.rollout = rollout
+                s.add(prog)
+            for prog, cand, pl in admitted:
+                self._persist(s, p.island, cand, pl)
             self._save(s)
         self.attempts[p.island].append(summary)
 

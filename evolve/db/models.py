@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -146,7 +146,9 @@ class Program(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     policy_version: Mapped[int] = mapped_column(Integer, default=0)
     prompt_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    rollout_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rollout_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rollouts.id", ondelete="SET NULL"), nullable=True)
+    rollout: Mapped[Rollout | None] = relationship()
     slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

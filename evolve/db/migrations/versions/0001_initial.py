@@ -80,36 +80,6 @@ def upgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_events_run_id'), ['run_id'], unique=False)
 
-    op.create_table('programs',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('run_id', sa.String(length=32), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('code', sa.Text(), nullable=False),
-    sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('parent_seq', sa.Integer(), nullable=True),
-    sa.Column('origin', sa.String(length=20), nullable=False),
-    sa.Column('island', sa.Integer(), nullable=False),
-    sa.Column('generation', sa.Integer(), nullable=False),
-    sa.Column('iteration', sa.Integer(), nullable=True),
-    sa.Column('scores', sa.JSON(), nullable=False),
-    sa.Column('fitness', sa.Double(), nullable=False),
-    sa.Column('descriptor', sa.JSON(), nullable=False),
-    sa.Column('failures', sa.JSON(), nullable=False),
-    sa.Column('error', sa.Text(), nullable=False),
-    sa.Column('policy_version', sa.Integer(), nullable=False),
-    sa.Column('prompt_id', sa.Integer(), nullable=True),
-    sa.Column('rollout_id', sa.Integer(), nullable=True),
-    sa.Column('slot', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['run_id'], ['runs.id'], ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('run_id', 'code_hash', 'island', name='uq_program_code_island'),
-    sa.UniqueConstraint('run_id', 'seq', name='uq_program_seq')
-    )
-    with op.batch_alter_table('programs', schema=None) as batch_op:
-        batch_op.create_index('ix_programs_fitness', ['run_id', 'fitness'], unique=False)
-        batch_op.create_index(batch_op.f('ix_programs_run_id'), ['run_id'], unique=False)
-
     op.create_table('prompts',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('run_id', sa.String(length=32), nullable=False),
@@ -158,9 +128,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rollouts_run_id'), ['run_id'], unique=False)
         batch_op.create_index('ix_rollouts_unconsumed', ['run_id', 'consumed'], unique=False)
 
+    op.create_table('programs',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('run_id', sa.String(length=32), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('code', sa.Text(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('parent_seq', sa.Integer(), nullable=True),
+    sa.Column('origin', sa.String(length=20), nullable=False),
+    sa.Column('island', sa.Integer(), nullable=False),
+    sa.Column('generation', sa.Integer(), nullable=False),
+    sa.Column('iteration', sa.Integer(), nullable=True),
+    sa.Column('scores', sa.JSON(), nullable=False),
+    sa.Column('fitness', sa.Double(), nullable=False),
+    sa.Column('descriptor', sa.JSON(), nullable=False),
+    sa.Column('failures', sa.JSON(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('policy_version', sa.Integer(), nullable=False),
+    sa.Column('prompt_id', sa.Integer(), nullable=True),
+    sa.Column('rollout_id', sa.Integer(), nullable=True),
+    sa.Column('slot', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['rollout_id'], ['rollouts.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['run_id'], ['runs.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('run_id', 'code_hash', 'island', name='uq_program_code_island'),
+    sa.UniqueConstraint('run_id', 'seq', name='uq_program_seq')
+    )
+    with op.batch_alter_table('programs', schema=None) as batch_op:
+        batch_op.create_index('ix_programs_fitness', ['run_id', 'fitness'], unique=False)
+        batch_op.create_index(batch_op.f('ix_programs_run_id'), ['run_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('programs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_programs_run_id'))
+        batch_op.drop_index('ix_programs_fitness')
+
+    op.drop_table('programs')
     with op.batch_alter_table('rollouts', schema=None) as batch_op:
         batch_op.drop_index('ix_rollouts_unconsumed')
         batch_op.drop_index(batch_op.f('ix_rollouts_run_id'))
@@ -170,11 +176,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_prompts_run_id'))
 
     op.drop_table('prompts')
-    with op.batch_alter_table('programs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_programs_run_id'))
-        batch_op.drop_index('ix_programs_fitness')
-
-    op.drop_table('programs')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_run_id'))
 
