@@ -44,7 +44,10 @@ def _start_time(pid: int) -> str:
         return ""
 
 
-OWNER = f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
+def current_owner() -> str:
+    """This process's owner label (computed per pid, so a forked child is its own owner)."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
 
 
 def _owner_alive(owner: str) -> bool:
@@ -134,16 +137,16 @@ def cleanup_containers(client=None, *, only_strays: bool = False, mine_only: boo
     client = client or _Engine.client
     if client is None:
         return 0
-    removed = 0
+    removed, me = 0, current_owner()
     try:
         found = client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True)
     except docker.errors.DockerException:
         return 0
     for container in found:
         owner = container.labels.get(LABEL_OWNER, "")
-        if mine_only and owner != OWNER:
+        if mine_only and owner != me:
             continue
-        if only_strays and (owner == OWNER or _owner_alive(owner)):
+        if only_strays and (owner == me or _owner_alive(owner)):
             continue
         try:
             container.remove(force=True)
@@ -212,7 +215,7 @@ class DockerSlot(Slot):
             ipc_mode="private",
             hostname="sandbox",
             environment={"PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"},
-            labels={LABEL: "1", LABEL_OWNER: OWNER, "vpo-evolve.slot": str(self.index)},
+            labels={LABEL: "1", LABEL_OWNER: current_owner(), "vpo-evolve.slot": str(self.index)},
             log_config=LogConfig(type="none"),
             auto_remove=True,
         )

@@ -25,9 +25,9 @@ LABEL = "vpo-evolve.sandbox"
 
 def _containers(owner: str | None = None) -> list[str]:
     """Sandbox containers (of one owner, default this test process: others may run alongside)."""
-    from sandbox.docker_slot import LABEL_OWNER, OWNER
+    from sandbox.docker_slot import LABEL_OWNER, current_owner
 
-    flt = ["--filter", f"label={LABEL}=1", "--filter", f"label={LABEL_OWNER}={owner or OWNER}"]
+    flt = ["--filter", f"label={LABEL}=1", "--filter", f"label={LABEL_OWNER}={owner or current_owner()}"]
     return subprocess.run(["docker", "ps", "-aq", *flt], capture_output=True, text=True).stdout.split()
 
 
@@ -217,15 +217,15 @@ def _owner_run(how: str) -> str:
 
 @pytest.mark.docker
 def test_containers_of_crashed_runs_are_removed_and_normal_exits_leave_none(client):
-    from sandbox.docker_slot import LABEL_OWNER, OWNER, cleanup_containers
+    from sandbox.docker_slot import LABEL_OWNER, cleanup_containers, current_owner
 
     exited = _owner_run("exit")
     with pytest.raises(docker.errors.NotFound):  # removed by its owner's atexit handler
         client.containers.get(exited)
     crashed = _owner_run("crash")
-    assert client.containers.get(crashed).labels[LABEL_OWNER] != OWNER
+    assert client.containers.get(crashed).labels[LABEL_OWNER] != current_owner()
     live = client.containers.create(SandboxConfig().docker.image, ["sleep", "60"], network_mode="none",
-                                    labels={LABEL: "1", LABEL_OWNER: OWNER})
+                                    labels={LABEL: "1", LABEL_OWNER: current_owner()})
     try:
         assert cleanup_containers(client, only_strays=True) >= 1
         with pytest.raises(docker.errors.NotFound):
