@@ -287,6 +287,10 @@ def build_image(
             raise ImageError(f"docker build of {tag} failed: {exc.explanation or exc}") from None
     report.seconds["build"] = time.monotonic() - start
     report.built = True
+    try:  # the image this one replaced is now untagged: drop it (ours only, by label)
+        client.images.prune(filters={"dangling": True, "label": f"{LABEL_SANDBOX}=1"})
+    except docker.errors.APIError:
+        pass
     if image_state(client, tag, sha) != "ready":
         raise ImageError(f"{tag} was built but does not carry runner hash {sha[:12]}")
     if runner_sha256() != sha:
