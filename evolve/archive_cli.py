@@ -154,14 +154,13 @@ def grid_command(run_dir: Path, as_json: bool) -> None:
     for island in sorted({x["island"] for x in rows}):
         mine = [x for x in rows if x["island"] == island]
         if len(dims) == 2:
-            n0, n1 = run.binning[0][0], run.binning[1][0]
-            t = Table(f"{dims[0]} \\ {dims[1]}", *[str(j) for j in range(n1)],
-                      title=f"island {island}: {len(mine)} elites")
             at = {tuple(x["cell"]): x for x in mine}
-            for i in range(n0):
-                if any((i, j) in at for j in range(n1)):
-                    t.add_row(str(i), *[f"{at[(i, j)]['fitness']:.2f}" if (i, j) in at else ""
-                                        for j in range(n1)])
+            cols = sorted({j for _, j in at})
+            t = Table(f"{dims[0]} \\ {dims[1]}", *[str(j) for j in cols],
+                      title=f"island {island}: {len(mine)} elites (occupied bins only)")
+            for i in sorted({i for i, _ in at}):
+                t.add_row(str(i), *[f"{at[(i, j)]['fitness']:.2f}" if (i, j) in at else ""
+                                    for j in cols])
         else:
             t = Table("cell", "id", "fitness", title=f"island {island}: {len(mine)} elites")
             for x in sorted(mine, key=lambda x: x["cell"]):

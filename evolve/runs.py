@@ -159,7 +159,8 @@ def execute(run_dir: Path, *, resume: bool, iterations: int | None = None,
 def _finish(r: OpenRun, status: str, reason: str) -> None:
     with repo.transaction(r.factory) as s:
         repo.update_run(s, r.run_id, status=status, stop_reason=reason)
-        repo.add_event(s, r.run_id, "stop" if status == "finished" else status, {"reason": reason})
+        kind = {"finished": "stop", "failed": "error"}.get(status, status)
+        repo.add_event(s, r.run_id, kind, {"reason": reason})
 
 
 def status(run_dir: Path) -> dict:

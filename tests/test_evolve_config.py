@@ -50,6 +50,11 @@ def test_partial_file_keeps_other_defaults(tmp_path):
         ("loop: {seed: 1}\nloop: {seed: 2}\n", "line 2: duplicate key 'loop'"),
         ("loop: [1, 2\n", "invalid YAML"),
         ("- 1\n", "must be a mapping"),
+        ("mutator: {backend: vllm, model: m, colour: x}\n", "mutator.colour: unknown key"),
+        ("mutator: {backend: vllm}\n", "mutator.model: Field required"),
+        ("sandbox: {process: {jail: none, bar: 2}}\n", "sandbox.process.bar: unknown key"),
+        ("trainer: {lr: 0.1, foo: 1}\n", "trainer.foo: unknown key"),
+        ("mutation: {sampling: {temprature: 0.1}}\n", "mutation.sampling.temprature: unknown key"),
     ],
 )
 def test_bad_files_name_file_and_key(tmp_path, text, where):
@@ -59,6 +64,13 @@ def test_bad_files_name_file_and_key(tmp_path, text, where):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "absent.yaml")
+
+
+def test_embedded_models_of_other_packages(tmp_path):
+    cfg = _load(tmp_path, "mutator: {backend: vllm, model: m}\ntrainer: {lr: 0.001}\n"
+                          "sandbox: {backend: process, slots: 3}\n")
+    assert cfg.mutator.backend == "vllm" and cfg.trainer.lr == 0.001 and cfg.sandbox.slots == 3
+    assert RunConfig().trainer is None  # online fine-tuning is opt-in
 
 
 def test_show_lists_every_section():
