@@ -30,7 +30,8 @@ def box(request):
         assert left == [], f"containers left behind: {left}"
 
 
-def problem_for(case: Case, *, time_limit: float = 1.0) -> Problem:
+def problem_for(case: Case) -> Problem:
+    time_limit = case.time_limit
     if case.mode == "stdio":
         tests = [{"kind": "stdio", "id": f"t{i}", "input": "", "output": "ok"} for i, _ in enumerate(case.args)]
         return Problem(id=f"hostile-{case.name}", mode="stdio", initial_program="print('ok')\n",

@@ -19,6 +19,7 @@ class Case:
     statuses: tuple[str, ...] = ("passed",)
     message: str = ""  # substring required in every test's message
     mode: str = "function"
+    time_limit: float = 1.0  # per test; generous where the cost is the machine's, not the case's
 
 
 CASES = [
@@ -32,9 +33,9 @@ CASES = [
          statuses=("timeout",)),
     Case("memory_bomb_list",
          "def solve(x):\n    hog = []\n    while True:\n        hog.append(bytearray(10**7))\n",
-         statuses=("memory",)),
+         statuses=("memory",), time_limit=5.0),
     Case("memory_bomb_single", "def solve(x):\n    return len(bytearray(8 * 1024**3))\n",
-         statuses=("memory",)),
+         statuses=("memory",), time_limit=5.0),
     Case("stdout_flood",
          "import sys\ndef solve(x):\n    for _ in range(100):\n        sys.stdout.write('x' * 10**6)\n"
          "    return x + 1\n",
