@@ -11,10 +11,10 @@ in-memory state is stale: the caller must stop and reload.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 import json
 from collections import deque
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,14 +26,15 @@ from evolve.islands import Archive, Placement
 from evolve.map_elites import PASS_SCORE, Candidate, Descriptor, TestLayout
 from evolve.mutations import MutationOutcome, normalize_code
 from evolve.mutator import Completion
-from evolve.prompts import PromptBuilder, ProgramView, Failure, child_summary, completion_summary
+from evolve.prompts import Failure, ProgramView, PromptBuilder, child_summary, completion_summary
+from evolve.selection import complementary
 from problems.model import Problem
 from sandbox.results import EvalResult
 
 
 @lru_cache(maxsize=4096)
 def code_hash(code: str) -> str:
-    """Identity of a program: comments, blank lines and trailing spaces do not count."""
+    """Identity of a program: formatting and comments do not count (mutations.normalize_code)."""
     return hashlib.sha256(normalize_code(code).encode()).hexdigest()
 
 
@@ -255,8 +256,9 @@ class Search:
                 picks.append((island, c.seeds[island], []))
                 continue
             row = self.strategy.pick(pool, self.rng)
-            insp = [int(pool.seq[r]) for r in
-                    _complementary(pool, row, cfg.selection.inspirations)]
+            found = complementary(pool, pool.scores[row], int(pool.seq[row]),
+                                  cfg.selection.inspirations)
+            insp = [int(pool.seq[r]) for r in found]
             picks.append((island, int(pool.seq[row]), insp))
         sample_seed = int(self.rng.integers(2**31 - 1))
         index = c.batches_planned
@@ -426,8 +428,3 @@ class Search:
         seeded = [[i, f.seq, *self._copy(s, i, rows[f.seq], "reseed")] for i, f in plan]
         repo.add_event(s, self.run_id, "reset", {"wiped": wiped, "reseeded": seeded}, batch)
 
-
-def _complementary(pool, row: int, k: int) -> list[int]:
-    from evolve.selection import complementary
-
-    return complementary(pool, pool.scores[row], int(pool.seq[row]), k)

@@ -1,0 +1,1 @@
+"""The run database: schema (models), engines + migrations (engine), data access (repo)."""
