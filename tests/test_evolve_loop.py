@@ -147,3 +147,19 @@ def test_stops_when_solved(tmp_path):
     # batch 0 solves it; batch 1 was already planned (it overlaps batch 0's evaluation)
     assert info["stop_reason"] == "solved by #1" and info["iterations"] == 4
     assert info["best_fitness"] == 1.0 and info["tests_solved_by_some_elite"] == 8
+
+
+@pytest.mark.slow
+def test_product_path_with_the_real_transformers_mutator(tmp_path, tiny_lm_dir):
+    """No plugin: the configured transformers backend (tiny random LM) drives a short run;
+    its completions are garbage, which the loop must absorb, and token ids reach the rollouts."""
+    cfg = {"mutator": {"backend": "transformers", "model": str(tiny_lm_dir), "dtype": "float32"},
+           "mutation": {"answers": 1, "completions": 2, "sampling": {"max_tokens": 16}},
+           "loop": {"iterations": 2, "batch_size": 2}}
+    run_dir = _run(tmp_path, "tiny", cfg, mutator=None)
+    rolls = _rows(run_dir, Rollout)
+    assert status(run_dir)["status"] == "finished" and len(rolls) == 4
+    for r in rolls:
+        assert r.token_ids and len(r.token_ids) == len(r.logprobs) <= 16
+        assert r.prompt_token_ids and r.policy_version == 0
+        assert repo.trainer_rollout(r).completion_length == len(r.token_ids)
