@@ -1,0 +1,1 @@
+"""Alembic migration environment (run programmatically by evolve.db.engine.migrate)."""
