@@ -21,6 +21,10 @@ def _register() -> None:
 
     main.add_command(sandbox_group)
 
+    from evolve.problems_cli import problems_group
+
+    main.add_command(problems_group)
+
     from evolve.model_cli import model_group
 
     main.add_command(model_group)

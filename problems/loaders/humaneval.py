@@ -7,7 +7,7 @@ becomes an AssertTest.  Asserts inside loops stay one test.  Non-assert statemen
 do not mention the candidate (`assert True, ...`: 47 in the dataset) are dropped: they are
 constant components that carry no information.  The prompt's helper functions (e.g.
 `encode_cyclic`) and imports go to setup_code, because assertion code runs in its own
-namespace, not the candidate's.
+namespace, not the candidate's; the entry point's own name inside `check` means the candidate.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def convert(row: dict[str, Any], *, path: Path, line: int) -> Problem:
     if check is None:
         raise ProblemFormatError("no `def check(candidate)`", file=path, line=line, field="test")
     module_rest = "\n".join(ast.unparse(n) for n in test_module.body if n is not check)
+    _CandidateName(entry).visit(check)
     tests = _split_check(check)
     if not tests:
         raise ProblemFormatError("check has no assert on the candidate", file=path, line=line, field="test")
@@ -106,6 +107,17 @@ def _weak_body(prompt: str, entry: str) -> str:
     fn = next(n for n in ast.walk(ast.parse(prompt)) if isinstance(n, ast.FunctionDef) and n.name == entry)
     indent = " " * (fn.body[0].col_offset if fn.body else 4)
     return f"{indent}return {default_return(fn)}\n"
+
+
+class _CandidateName(ast.NodeTransformer):
+    """In HumanEval the check runs inside the candidate's module, so the entry point's own name
+    (HumanEval/33 compares `candidate(x)` with `sort_third(x)`) is the candidate."""
+
+    def __init__(self, entry: str):
+        self.entry = entry
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.Name(id="candidate", ctx=node.ctx) if node.id == self.entry else node
 
 
 def _split_check(check: ast.FunctionDef) -> list[CallTest | AssertTest]:

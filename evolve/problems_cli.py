@@ -1,0 +1,158 @@
+"""`evolve problems ...`: list, show and check problem suites.
+
+Lives in evolve/ (not problems/) because `check` runs programs in the sandbox, and problems/
+is the bottom of the import graph.  `check` is the suite's acceptance test: every reference
+solution must pass every test (score 1.0 on continuous ones) and every initial program must
+score strictly below 1.0.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import Future
+
+import click
+
+from problems.errors import ProblemFormatError
+from problems.loaders import SUITES, load_problem, load_suite
+from problems.model import Problem
+
+
+@click.group("problems")
+def problems_group() -> None:
+    """Inspect and verify problem suites (builtin, humaneval, or any path)."""
+
+
+def _load(suite: str | None, problem_id: str | None = None) -> list[Problem]:
+    try:
+        if problem_id:
+            return [load_problem(problem_id)]
+        names = [suite] if suite else list(SUITES)
+        return [p for name in names for p in load_suite(name)]
+    except (ProblemFormatError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def summary(p: Problem) -> dict:
+    """What `list --json` reports per problem (nothing hidden, no reference solution)."""
+    return {
+        "id": p.id,
+        "title": p.title,
+        "mode": p.mode,
+        "scoring": p.scoring,
+        "tests": len(p.tests),
+        "hidden_tests": sum(t.hidden for t in p.tests),
+        "stages": p.stages,
+        "has_reference": p.reference_solution is not None,
+        "source": p.source,
+    }
+
+
+@problems_group.command("list")
+@click.option("--suite", help=f"suite name ({', '.join(SUITES)}) or a path; default: every named suite")
+@click.option("--json", "as_json", is_flag=True, help="one JSON array of problem summaries")
+def list_command(suite: str | None, as_json: bool) -> None:
+    """List problems with their test counts."""
+    problems = _load(suite)
+    rows = [summary(p) for p in problems]
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} problems, {sum(r['tests'] for r in rows)} tests")
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", overflow="ellipsis", no_wrap=True, max_width=32)
+    for col in ("mode", "scoring", "tests", "hidden"):
+        table.add_column(col, no_wrap=True)
+    for r in rows:
+        table.add_row(r["id"], r["title"][:40], r["mode"], r["scoring"], str(r["tests"]), str(r["hidden_tests"]))
+    Console(file=sys.stdout).print(table)
+
+
+@problems_group.command("show")
+@click.argument("problem_id")
+def show_command(problem_id: str) -> None:
+    """Statement, initial program and visible tests of one problem (never the reference)."""
+    (p,) = _load(None, problem_id)
+    click.echo(f"# {p.id}: {p.title}\nmode {p.mode}, scoring {p.scoring}, "
+               f"{len(p.tests)} tests ({sum(t.hidden for t in p.tests)} hidden), limit {p.time_limit_s}s/test\n")
+    click.echo(p.statement.rstrip() + "\n")
+    click.echo("## initial program\n" + p.initial_program.rstrip() + "\n")
+    click.echo("## visible tests")
+    for t in p.visible_tests:
+        fields = t.model_dump(exclude={"id", "kind", "stage", "weight", "hidden", "time_limit_s"})
+        text = json.dumps(fields, default=str)
+        click.echo(f"- {t.id} [{t.kind}, stage {t.stage}] {text[:160]}{'...' if len(text) > 160 else ''}")
+
+
+@problems_group.command("check")
+@click.argument("problem_id", required=False)
+@click.option("--suite", help="check every problem of a suite (name or path)")
+@click.option("--backend", type=click.Choice(["auto", "process", "docker"]), default="process", show_default=True)
+@click.option("--slots", type=int, default=2, show_default=True, help="evaluations at once")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per problem, one per line")
+def check_command(problem_id: str | None, suite: str | None, backend: str, slots: int, as_json: bool) -> None:
+    """Run each reference solution (must pass everything) and initial program (must be < 1.0)."""
+    from sandbox.api import Sandbox
+    from sandbox.config import SandboxConfig
+
+    if bool(problem_id) == bool(suite):
+        raise click.UsageError("give a PROBLEM_ID or --suite, not both")
+    problems = _load(suite, problem_id)
+    bad = 0
+    try:
+        with Sandbox(SandboxConfig(backend=backend, slots=slots)) as box:
+            pending = [(p, _submit(box, p, p.reference_solution), box.submit(p, p.initial_program)) for p in problems]
+            for p, ref, init in pending:
+                report = check_report(p, ref.result() if ref else None, init.result())
+                bad += not report["ok"]
+                click.echo(json.dumps(report) if as_json else _line(report))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not as_json:
+        click.echo(f"{len(problems) - bad}/{len(problems)} problems ok")
+    if bad:
+        sys.exit(1)
+
+
+def _submit(box, problem: Problem, program: str | None) -> Future | None:
+    return box.submit(problem, program) if program is not None else None
+
+
+def check_report(p: Problem, ref, init) -> dict:
+    """ok: the reference passes every test and the initial program's fitness is below 1.0."""
+    report: dict = {"id": p.id, "tests": len(p.tests), "initial_fitness": round(init.fitness, 4)}
+    if init.error:
+        report["initial_error"] = init.error
+    if ref is None:
+        report.update(reference=None, ok=init.fitness < 1.0)
+        return report
+    failing = [f"{o.test_id}: {o.status} {o.score:.3f} {o.message}".strip() for o in ref.outcomes if o.status != "passed"]
+    report.update(
+        reference_fitness=round(ref.fitness, 4),
+        reference_passed=ref.passed,
+        reference_vector=[round(s, 4) for s in ref.scores],
+        failing=failing[:10],
+        ok=ref.all_passed and not ref.error and init.fitness < 1.0,
+    )
+    if ref.error:
+        report["reference_error"] = ref.error
+    return report
+
+
+def _line(r: dict) -> str:
+    mark = "ok  " if r["ok"] else "FAIL"
+    if r.get("reference") is None and "reference_fitness" not in r:
+        ref = "no reference"
+    else:
+        ref = f"reference {r['reference_passed']}/{r['tests']} fitness {r['reference_fitness']:.3f}"
+    text = f"{mark} {r['id']}: {ref}; initial fitness {r['initial_fitness']:.3f}"
+    for key in ("reference_error", "initial_error"):
+        if key in r:
+            text += f"\n     {key}: {r[key]}"
+    for f in r.get("failing", []):
+        text += f"\n     {f}"
+    return text
