@@ -109,3 +109,16 @@ def test_missing_and_unknown_fields(tmp_path: Path):
     rows[0]["public_test_cases"] = json.dumps([{"input": "1", "output": "1", "testtype": "stdin", "x": 1}])
     with pytest.raises(ProblemFormatError, match=r"field public_test_cases\[0\]\.x: Extra inputs"):
         livecodebench.load(_write(tmp_path, rows))
+
+
+def test_both_kinds_run_in_the_sandbox():
+    from sandbox.api import evaluate
+
+    stdin, func = load_path(SAMPLE)
+    ok = evaluate(stdin, "a, b = map(int, input().split())\nprint(a + b)\n", backend="process")
+    assert ok.scores == [1.0, 1.0, 1.0]
+    solution = func.initial_program.replace("        return 0", "        nums = sorted(nums)\n        return nums[-1] + nums[-2]")
+    ok = evaluate(func, solution, backend="process")
+    assert ok.scores == [1.0, 1.0, 1.0]
+    weak = evaluate(func, func.initial_program, backend="process")
+    assert weak.fitness < 1.0

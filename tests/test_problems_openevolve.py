@@ -93,3 +93,14 @@ def test_errors_name_file_and_field(example: Path):
     (example / "evaluator.py").write_text("def evaluate(path:\n")
     with pytest.raises(ProblemFormatError, match=r"evaluator\.py:1: does not parse"):
         load_path(example)
+
+
+def test_evaluator_runs_in_the_sandbox():
+    from sandbox.api import evaluate
+
+    (p,) = load_path(EXAMPLE)
+    weak = evaluate(p, p.initial_program, backend="process")
+    assert weak.scores[0] == 1.0 and 0 < weak.scores[1] < 0.01 and weak.fitness < 0.6
+    exact = p.initial_program.replace("return [1, 2, 3, 4, 5]", "return [10, 10, 0, 0, 0]")
+    best = evaluate(p, exact, backend="process")
+    assert best.scores == [1.0, 1.0, 1.0, 1.0] and best.fitness == 1.0
