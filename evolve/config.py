@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from evolve.map_elites import CodeLength, DimensionSpec, PassSignature
 from evolve.mutations.fmt import FormatMode
 from evolve.mutator.config import MutatorConfig, SamplingParams, TransformersConfig
+from evolve.online_config import TrainerConfig
 from evolve.selection import EpsilonLexicase, StrategySpec
 from sandbox.config import SandboxConfig
-from trainer.config import LearnerConfig
 
 
 class ConfigError(ValueError):
@@ -110,8 +110,8 @@ class RunConfig(_Section):
     loop: LoopConfig = Field(default_factory=LoopConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     mutator: MutatorConfig = Field(default_factory=TransformersConfig)
-    trainer: LearnerConfig | None = Field(
-        default=None, description="online fine-tuning of the mutator; null = off"
+    trainer: TrainerConfig | None = Field(
+        default=None, description="online fine-tuning of the mutator (evolve.online); null = off"
     )
 
     def snapshot(self) -> dict[str, Any]:

@@ -141,6 +141,12 @@ def execute(run_dir: Path, *, resume: bool, iterations: int | None = None,
                            {"budget": budget.__dict__, "in_flight_batches": in_flight,
                             "counters": search.counters.__dict__})
         mutator = mutator_factory(cfg) if mutator_factory else build_mutator(cfg.mutator)
+        # --- online fine-tuning hook (evolve/online.py): swapping mutator + training callback
+        if cfg.trainer is not None:
+            from evolve.online import attach
+
+            mutator, on_batch, _ = attach(Path(run_dir), r.factory, r.run_id, cfg, mutator, on_batch)
+        # --- end of the online fine-tuning hook
         if on_start:
             on_start(search, budget)
         try:
@@ -196,5 +202,6 @@ def status(run_dir: Path) -> dict:
         "solved_seq": c.get("solved_seq"), "elapsed_s": round(elapsed, 1),
         "children_per_min": round(60 * c.get("children", 0) / elapsed, 2) if elapsed else None,
         "policy_version": version or 0,
+        "model_version": run.policy_version or 0,  # newest adapter trained online (evolve.online)
         "islands": [{"island": i, **v} for i, v in sorted(islands.items())],
     }

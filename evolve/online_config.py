@@ -1,0 +1,50 @@
+"""The run config's `trainer` section: the learner (trainer.config.LearnerConfig) plus the
+options of online fine-tuning inside a search run.  Cheap to import (no torch)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from trainer.config import LearnerConfig
+
+RewardMode = Literal["scores", "improvement", "novel_tests"]
+
+
+class OnlineOptions(BaseModel):
+    """When the learner steps during a search, on which reward rows, and on which weights."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every_groups: int = Field(
+        default=4, ge=1, description="one learner step per N complete, unconsumed rollout groups"
+    )
+    reward: RewardMode = Field(
+        default="scores",
+        description="reward row of an answer: scores = the child's per-test score vector;"
+        " improvement = max(0, child - parent) per test; novel_tests = the child's scores on"
+        " tests no program of the run passed before the rollout's prompt (others zeroed)",
+    )
+    share_weights: bool = Field(
+        default=True,
+        description="LoRA + in-process transformers mutator: the learner reuses the mutator's"
+        " base weight tensors instead of loading a second copy",
+    )
+    model: str | None = Field(
+        default=None,
+        description="learner's base model (prepared name or directory) when it cannot share the"
+        " mutator's weights (vllm/openai backends); null = the mutator's model",
+    )
+
+
+class TrainerConfig(LearnerConfig):
+    """`trainer:` in a run config; null turns online fine-tuning off."""
+
+    online: OnlineOptions = Field(default_factory=OnlineOptions)
+
+    @model_validator(mode="after")
+    def _lora(self) -> TrainerConfig:
+        if self.lora is None:
+            raise ValueError("lora: online fine-tuning needs LoRA (mutators hot-swap peft adapters)")
+        return self

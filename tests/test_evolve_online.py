@@ -1,0 +1,190 @@
+"""Online fine-tuning inside a search run: tiny LM mutator, real learner, process sandbox, SQLite.
+
+The mutator is the real transformers backend on the tiny LM with one change: its completion
+TEXT is drawn from the fizz menu (a random LM never writes a parseable answer, so every reward
+would be zero and no step would update), while token ids and sampling log-probs are the real
+ones of that text under the mutator's current policy (base + loaded adapter).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from evolve.db import repo
+from evolve.db.models import Event, Rollout
+from evolve.mutations import render_answers
+from evolve.mutator import Completion, SamplingParams, TransformersConfig
+from evolve.mutator.transformers_backend import TransformersMutator
+from evolve.online import (
+    REWARD_TRANSFORMS,
+    RewardContext,
+    adapter_dir,
+    complete_groups,
+    shared_module,
+)
+from evolve.runs import execute, open_run, seed, status
+from tests.evolve_support import problem_dir, write_config
+from tests.scripted_mutator import MENU
+
+torch.set_num_threads(1)
+
+
+class MenuMutator(TransformersMutator):
+    """Menu text, real token ids and real log-probs under the current policy version."""
+
+    def __init__(self, config: TransformersConfig, answers: int):
+        super().__init__(config)
+        self.m = answers
+
+    def generate(self, prompts, n=1, params=None):
+        params = params or SamplingParams()
+        rnd = random.Random(params.seed)
+        out = []
+        for p in prompts:
+            ids = self.encode(p)
+            group = []
+            for _ in range(n):
+                text = render_answers(rnd.sample(MENU, self.m))
+                toks = self.tokenizer(text, add_special_tokens=False)["input_ids"] + [self.eos_ids[0]]
+                group.append(Completion(
+                    text=text, token_ids=toks, logprobs=self.score(ids, toks, params.temperature),
+                    prompt_token_ids=ids, finish_reason="stop", policy_version=self.policy_version))
+            out.append(group)
+        return out
+
+    @torch.inference_mode()
+    def score(self, prompt: list[int], toks: list[int], temperature: float = 1.0) -> list[float]:
+        logits = self.model(input_ids=torch.tensor([prompt + toks])).logits[0, len(prompt) - 1:-1]
+        logp = torch.log_softmax(logits.float() / temperature, -1)
+        return logp.gather(-1, torch.tensor(toks)[:, None])[:, 0].tolist()
+
+
+def _mutator_cfg(tiny: Path) -> dict:
+    return {"backend": "transformers", "model": str(tiny), "dtype": "float32", "threads": 1}
+
+
+ONLINE = {
+    "islands": {"count": 1, "migration_interval": 0, "reset_interval": 0},
+    "mutation": {"answers": 2, "completions": 4, "sampling": {"temperature": 1.0}},
+    "loop": {"batch_size": 2, "iterations": 8, "stop_when_solved": False, "seed": 3},
+    "trainer": {"lr": 0.02, "lora": {"r": 4, "alpha": 8}, "online": {"every_groups": 2}},
+}
+
+
+def _rows(run_dir: Path, model, *where):
+    r = open_run(run_dir)
+    try:
+        with repo.transaction(r.factory) as s:
+            return s.scalars(select(model).where(model.run_id == r.run_id, *where)
+                             .order_by(model.id)).all()
+    finally:
+        r.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def online_run(tmp_path_factory, tiny_lm_dir):
+    tmp = tmp_path_factory.mktemp("online")
+    cfg = {**ONLINE, "mutator": _mutator_cfg(tiny_lm_dir)}
+    run_dir = tmp / "run"
+    seed(str(problem_dir(tmp)), run_dir, write_config(tmp / "online.yaml", cfg))
+    execute(run_dir, resume=False, mutator_factory=lambda c: MenuMutator(c.mutator, c.mutation.answers))
+    return run_dir
+
+
+def test_online_run_trains_and_swaps_adapters(online_run, tiny_lm_dir):
+    trains = [e.detail for e in _rows(online_run, Event, Event.kind == "train")]
+    versions = [t["version"] for t in trains if t["updated"]]
+    assert len(versions) >= 2 and versions == list(range(1, len(versions) + 1))
+    for v in versions:
+        assert (adapter_dir(online_run, v) / "adapter_config.json").is_file()
+    assert all(t["groups"] == 2 and t["rollouts"] == 8 for t in trains)
+    rolls = _rows(online_run, Rollout)
+    # batch b+1 is generated while batch b is evaluated, so version v samples batch v + 1
+    by_iter = {r.iteration: r.policy_version for r in rolls}
+    assert sorted(set(by_iter.values())) == [0, 1, 2]
+    assert [by_iter[i] for i in (0, 2, 4, 6)] == [0, 0, 1, 2]
+    # every complete group was consumed exactly by one step
+    assert all(r.consumed for r in rolls) and len(rolls) == 4 * 8
+    # the adapters really change the mutator's policy
+    mut = MenuMutator(TransformersConfig(**_mutator_cfg(tiny_lm_dir)), 2)
+    r = rolls[-1]
+    base = sum(mut.score(r.prompt_token_ids, r.token_ids))
+    mut.load_adapter(2, adapter_dir(online_run, 2))
+    assert abs(sum(mut.score(r.prompt_token_ids, r.token_ids)) - sum(r.logprobs)) < 1e-3
+    assert abs(sum(mut.score(r.prompt_token_ids, r.token_ids)) - base) > 1e-3
+
+
+def test_status_shows_model_version(online_run):
+    from evolve.cli import main
+
+    res = CliRunner().invoke(main, ["status", str(online_run), "--json"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    n = sum(1 for e in _rows(online_run, Event, Event.kind == "train") if e.detail["updated"])
+    assert info["model_version"] == n >= 2 and info["policy_version"] == 2
+
+
+def test_resume_restores_the_learner(online_run, tmp_path):
+    import shutil
+
+    from trainer.learner import STATE_FILE
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(online_run, run_dir)
+    first = status(run_dir)["model_version"]
+    execute(run_dir, resume=False, iterations=12,
+            mutator_factory=lambda c: MenuMutator(c.mutator, c.mutation.answers))
+    trains = [e.detail for e in _rows(run_dir, Event, Event.kind == "train") if e.detail["updated"]]
+    assert [t["version"] for t in trains] == list(range(1, len(trains) + 1))
+    assert status(run_dir)["model_version"] == len(trains) > first
+    new = [r for r in _rows(run_dir, Rollout) if r.iteration >= 8]
+    # the resumed mutator starts from the restored adapter, not from the base model
+    assert min(r.policy_version for r in new) == first
+    state = json.loads((run_dir / "adapters" / f"v{len(trains)}" / STATE_FILE).read_text())
+    assert state["policy_version"] == len(trains)
+
+
+def test_learner_shares_the_mutators_base_weights(tiny_lm_dir):
+    from trainer.config import LearnerConfig, LoraSettings
+    from trainer.learner import Learner
+
+    mut = TransformersMutator(TransformersConfig(**_mutator_cfg(tiny_lm_dir)))
+    learner = Learner(shared_module(mut.model), LearnerConfig(lora=LoraSettings(r=4, alpha=8)))
+    ours = dict(mut.model.named_parameters())
+    theirs = {k.replace(".base_layer", ""): p for k, p in learner.model.base_model.model.named_parameters()
+              if "lora_" not in k}
+    assert set(theirs) == set(ours)
+    assert all(theirs[k] is p for k, p in ours.items())  # the very same tensors: no second copy
+    assert not any("lora" in k for k in ours)  # peft touched only the learner's tree
+
+
+def test_reward_transforms():
+    class Row:
+        prompt_id, iteration = 7, 5
+        rewards = [[1.0, 0.5, 0.0], [0.0, 1.0, 1.0]]
+
+    ctx = RewardContext(parent_scores={7: [0.5, 0.5, 0.5]},
+                        passed_by_iteration=[(2, frozenset({1})), (5, frozenset({2}))],
+                        seed_passed=frozenset())
+    assert REWARD_TRANSFORMS["scores"](Row, ctx) == Row.rewards
+    assert REWARD_TRANSFORMS["improvement"](Row, ctx) == [[0.5, 0.0, 0.0], [0.0, 0.5, 0.5]]
+    # test 1 was passed by a program of iteration 2 < 5; iteration 5 itself does not count
+    assert REWARD_TRANSFORMS["novel_tests"](Row, ctx) == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+
+
+def test_complete_groups_waits_for_all_completions():
+    class R:
+        def __init__(self, g, j):
+            self.group_id, self.completion_index = g, j
+
+    rows = [R("a", 1), R("b", 0), R("a", 0), R("b", 1), R("c", 0)]
+    got = complete_groups(rows, 2)
+    assert [[(r.group_id, r.completion_index) for r in g] for g in got] == [
+        [("a", 0), ("a", 1)], [("b", 0), ("b", 1)]]
