@@ -9,13 +9,17 @@ import pytest
 
 from sandbox.api import Sandbox
 from sandbox.backends import slot_class
-from sandbox.config import SandboxConfig
+from sandbox.config import ProcessOptions, SandboxConfig
 
 BACKENDS = ["process", "docker"]
-SANDBOX_UIDS = range(60000, 60100)
+# Slot uids of sandboxes opened here: apart from other suites' (default 60000+) so that the
+# stray-process checks see only our own candidates.
+TEST_UID_BASE = 61000
+SANDBOX_UIDS = range(TEST_UID_BASE, TEST_UID_BASE + 100)
 
 
 def open_sandbox(backend: str, **options) -> Sandbox:
+    options.setdefault("process", ProcessOptions(uid_base=TEST_UID_BASE))
     config = SandboxConfig(backend=backend, **{"slots": 1, **options})
     try:
         ok, why = slot_class(backend).available(config)
@@ -50,6 +54,7 @@ def _scan() -> list[str]:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
         except (OSError, StopIteration, ValueError):
             continue
-        if uid in SANDBOX_UIDS or "worker.py --memory-mb" in cmd:
+        in_container = uid == 65534 and "worker.py --memory-mb" in cmd  # docker workers
+        if uid in SANDBOX_UIDS or in_container:
             found.append(f"{pid} uid={uid} {cmd[:120]}")
     return found
