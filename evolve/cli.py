@@ -35,5 +35,10 @@ def _register() -> None:
     for command in (*run_commands, archive_group):
         main.add_command(command)
 
+    from evolve.train_cli import COMMANDS as train_commands
+
+    for command in train_commands:
+        main.add_command(command)
+
 
 _register()

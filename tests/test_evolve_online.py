@@ -1,15 +1,9 @@
-"""Online fine-tuning inside a search run: tiny LM mutator, real learner, process sandbox, SQLite.
-
-The mutator is the real transformers backend on the tiny LM with one change: its completion
-TEXT is drawn from the fizz menu (a random LM never writes a parseable answer, so every reward
-would be zero and no step would update), while token ids and sampling log-probs are the real
-ones of that text under the mutator's current policy (base + loaded adapter).
-"""
+"""Online fine-tuning inside a search run: tiny LM mutator (tests/online_support.MenuMutator),
+real learner, process sandbox, SQLite."""
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -19,8 +13,7 @@ from sqlalchemy import select
 
 from evolve.db import repo
 from evolve.db.models import Event, Rollout
-from evolve.mutations import render_answers
-from evolve.mutator import Completion, SamplingParams, TransformersConfig
+from evolve.mutator import TransformersConfig
 from evolve.mutator.transformers_backend import TransformersMutator
 from evolve.online import (
     REWARD_TRANSFORMS,
@@ -31,39 +24,9 @@ from evolve.online import (
 )
 from evolve.runs import execute, open_run, seed, status
 from tests.evolve_support import problem_dir, write_config
-from tests.scripted_mutator import MENU
+from tests.online_support import MenuMutator
 
 torch.set_num_threads(1)
-
-
-class MenuMutator(TransformersMutator):
-    """Menu text, real token ids and real log-probs under the current policy version."""
-
-    def __init__(self, config: TransformersConfig, answers: int):
-        super().__init__(config)
-        self.m = answers
-
-    def generate(self, prompts, n=1, params=None):
-        params = params or SamplingParams()
-        rnd = random.Random(params.seed)
-        out = []
-        for p in prompts:
-            ids = self.encode(p)
-            group = []
-            for _ in range(n):
-                text = render_answers(rnd.sample(MENU, self.m))
-                toks = self.tokenizer(text, add_special_tokens=False)["input_ids"] + [self.eos_ids[0]]
-                group.append(Completion(
-                    text=text, token_ids=toks, logprobs=self.score(ids, toks, params.temperature),
-                    prompt_token_ids=ids, finish_reason="stop", policy_version=self.policy_version))
-            out.append(group)
-        return out
-
-    @torch.inference_mode()
-    def score(self, prompt: list[int], toks: list[int], temperature: float = 1.0) -> list[float]:
-        logits = self.model(input_ids=torch.tensor([prompt + toks])).logits[0, len(prompt) - 1:-1]
-        logp = torch.log_softmax(logits.float() / temperature, -1)
-        return logp.gather(-1, torch.tensor(toks)[:, None])[:, 0].tolist()
 
 
 def _mutator_cfg(tiny: Path) -> dict:
