@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from evolve.config import RunConfig
 from evolve.db import repo
@@ -60,11 +60,12 @@ class RewardContext:
     """What the reward variants need beyond the rollout itself."""
 
     parent_scores: dict[int, list[float]]  # prompt id -> the parent's score vector
+    batch_start: dict[int, int]  # prompt id -> first iteration of its batch
     passed_by_iteration: list[tuple[int, frozenset[int]]]  # (iteration, tests passed), sorted
     seed_passed: frozenset[int]  # tests the seeds pass
 
     def solved_before(self, iteration: int) -> set[int]:
-        """Tests some program created by an earlier prompt (or a seed) passes."""
+        """Tests a seed or a program created by a prompt before `iteration` passes."""
         out = set(self.seed_passed)
         for _, tests in self.passed_by_iteration[: bisect_left(self.passed_by_iteration, (iteration,))]:
             out |= tests
@@ -81,7 +82,7 @@ def _improvement(r: RolloutRow, ctx: RewardContext) -> list[list[float]]:
 
 
 def _novel_tests(r: RolloutRow, ctx: RewardContext) -> list[list[float]]:
-    solved = ctx.solved_before(r.iteration)
+    solved = ctx.solved_before(ctx.batch_start[r.prompt_id])  # known when the prompt was planned
     return [[0.0 if i in solved else x for i, x in enumerate(row)] for row in r.rewards]
 
 
@@ -96,6 +97,10 @@ def reward_context(s, run_id: str, rows: list[RolloutRow]) -> RewardContext:
     prompt_ids = sorted({r.prompt_id for r in rows})
     prompts = s.scalars(select(PromptRow).where(PromptRow.id.in_(prompt_ids))).all()
     parents = repo.programs_by_seq(s, run_id, sorted({p.parent_seq for p in prompts}))
+    q = (select(PromptRow.batch_index, func.min(PromptRow.iteration))
+         .where(PromptRow.run_id == run_id, PromptRow.batch_index.in_({p.batch_index for p in prompts}))
+         .group_by(PromptRow.batch_index))
+    starts = dict(s.execute(q).all())
     by_iter: dict[int, set[int]] = {}
     seed: set[int] = set()
     q = select(Program.iteration, Program.scores, Program.origin).where(Program.run_id == run_id)
@@ -107,6 +112,7 @@ def reward_context(s, run_id: str, rows: list[RolloutRow]) -> RewardContext:
             by_iter.setdefault(it, set()).update(passed)
     return RewardContext(
         parent_scores={p.id: list(parents[p.parent_seq].scores) for p in prompts},
+        batch_start={p.id: starts[p.batch_index] for p in prompts},
         passed_by_iteration=sorted((i, frozenset(t)) for i, t in by_iter.items()),
         seed_passed=frozenset(seed),
     )

@@ -24,7 +24,8 @@ class OnlineOptions(BaseModel):
         default="scores",
         description="reward row of an answer: scores = the child's per-test score vector;"
         " improvement = max(0, child - parent) per test; novel_tests = the child's scores on"
-        " tests no program of the run passed before the rollout's prompt (others zeroed)",
+        " the tests that no program of the run (seeds included) passed when the rollout's batch"
+        " was planned, the others zeroed",
     )
     share_weights: bool = Field(
         default=True,

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from evolve.db import repo
-from evolve.db.models import Event, Rollout
+from evolve.db.models import Event, Program, PromptRow, Rollout
 from evolve.mutator import TransformersConfig
 from evolve.mutator.transformers_backend import TransformersMutator
 from evolve.online import (
@@ -20,6 +20,7 @@ from evolve.online import (
     RewardContext,
     adapter_dir,
     complete_groups,
+    reward_context,
     shared_module,
 )
 from evolve.runs import execute, open_run, seed, status
@@ -133,13 +134,42 @@ def test_reward_transforms():
         prompt_id, iteration = 7, 5
         rewards = [[1.0, 0.5, 0.0], [0.0, 1.0, 1.0]]
 
-    ctx = RewardContext(parent_scores={7: [0.5, 0.5, 0.5]},
+    ctx = RewardContext(parent_scores={7: [0.5, 0.5, 0.5]}, batch_start={7: 5},
                         passed_by_iteration=[(2, frozenset({1})), (5, frozenset({2}))],
                         seed_passed=frozenset())
     assert REWARD_TRANSFORMS["scores"](Row, ctx) == Row.rewards
     assert REWARD_TRANSFORMS["improvement"](Row, ctx) == [[0.5, 0.0, 0.0], [0.0, 0.5, 0.5]]
-    # test 1 was passed by a program of iteration 2 < 5; iteration 5 itself does not count
+    # test 1 was passed by a program of iteration 2 < 5 (the batch start); iteration 5 was not
     assert REWARD_TRANSFORMS["novel_tests"](Row, ctx) == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+
+
+def test_reward_context_from_the_run_database(online_run):
+    r = open_run(online_run)
+    try:
+        with repo.transaction(r.factory) as s:
+            rows = list(s.scalars(select(Rollout).where(Rollout.run_id == r.run_id)))
+            ctx = reward_context(s, r.run_id, rows)
+            prompts = list(s.scalars(select(PromptRow).where(PromptRow.run_id == r.run_id)))
+            progs = list(s.scalars(select(Program).where(Program.run_id == r.run_id)))
+    finally:
+        r.engine.dispose()
+    by_seq = {p.seq: p for p in progs}
+    for p in prompts:  # batch_size 2
+        assert ctx.parent_scores[p.id] == by_seq[p.parent_seq].scores
+        assert ctx.batch_start[p.id] == p.iteration - p.iteration % 2
+    novel_total = 0.0
+    for row in rows:
+        start = ctx.batch_start[row.prompt_id]
+        solved = {i for q in progs if q.origin == "seed" or q.iteration < start
+                  for i, x in enumerate(q.scores) if x >= 1.0}
+        parent = ctx.parent_scores[row.prompt_id]
+        imp = REWARD_TRANSFORMS["improvement"](row, ctx)
+        novel = REWARD_TRANSFORMS["novel_tests"](row, ctx)
+        for k, rew in enumerate(row.rewards):
+            assert imp[k] == [max(0.0, x - y) for x, y in zip(rew, parent)]
+            assert novel[k] == [0.0 if i in solved else x for i, x in enumerate(rew)]
+            novel_total += sum(novel[k])
+    assert novel_total > 0
 
 
 def test_complete_groups_waits_for_all_completions():
