@@ -46,6 +46,9 @@ def test_without_cascade_only_evaluate_runs(example: Path):
     (p,) = load_path(example)
     assert [t.id for t in p.tests] == ["evaluate:combined_score", "evaluate:valid", "evaluate:closeness"]
     assert p.stage_thresholds == []
+    cfg.unlink()  # no config: cascade by default, statement from the program's docstring
+    (p,) = load_path(example)
+    assert p.stage_thresholds == [0.5] and p.statement.startswith("Choose 5 integers")
 
 
 def test_discovery_ignores_strings_flags_and_error():

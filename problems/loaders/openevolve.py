@@ -73,6 +73,11 @@ def load(path: Path) -> list[Problem]:
     tests = _tests(path, functions, chain, timeout, evaluator_path)
     thresholds = list(evaluator_cfg.get("cascade_thresholds", DEFAULT_THRESHOLDS))[: len(chain) - 1]
     program = read_text(path / PROGRAM)
+    if not statement:  # no system message: the program's own docstring says what it is for
+        try:
+            statement = ast.get_docstring(ast.parse(program)) or ""
+        except SyntaxError:
+            statement = ""
     if EVOLVE_START not in program:
         program = wrap_block(program)
     return [
