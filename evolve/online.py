@@ -23,7 +23,9 @@ the learner needs its own copy (`trainer.online.model`, default the served model
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import shutil
 import threading
 from bisect import bisect_left
 from collections.abc import Callable
@@ -186,6 +188,14 @@ def learner_base(run: RunConfig, mutator: Mutator):
     return resolve_model(name), False
 
 
+def restore(learner, ckpt: Path) -> None:
+    """Load a learner checkpoint; the configured lr wins over the one saved with the optimiser
+    (a checkpoint from offline training may have used another)."""
+    learner.load_checkpoint(ckpt)
+    for group in learner.optimizer.param_groups:
+        group["lr"] = learner.config.lr
+
+
 # --- hot swap -------------------------------------------------------------------------------
 
 class SwappingMutator(Mutator):
@@ -248,10 +258,31 @@ class OnlineTrainer:
                  "shares" if self.shared else "does not share (own copy of)")
         with repo.transaction(factory) as s:
             version = repo.get_run(s, run_id).policy_version or 0
+        if not version and self.opts.init_checkpoint:
+            version = self._import(Path(self.opts.init_checkpoint))
         if version:
-            self.learner.load_checkpoint(checkpoint_dir(self.run_dir, version))
+            restore(self.learner, checkpoint_dir(self.run_dir, version))
             self.mutator.load_adapter(version, adapter_dir(self.run_dir, version))
         self.transform = REWARD_TRANSFORMS[self.opts.reward]
+
+    def _import(self, ckpt: Path) -> int:
+        """Copy a learner checkpoint (`evolve train`, another run) in as this run's first
+        version: its own version number, so policy lags stay meaningful."""
+        from trainer.learner import STATE_FILE
+
+        if not (ckpt / STATE_FILE).is_file():
+            raise OnlineError(f"trainer.online.init_checkpoint: {ckpt} is not a learner checkpoint")
+        version = int(json.loads((ckpt / STATE_FILE).read_text())["policy_version"])
+        if version < 1:
+            raise OnlineError(f"trainer.online.init_checkpoint: {ckpt} holds version 0 (untrained)")
+        dest = checkpoint_dir(self.run_dir, version)
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(ckpt, dest)
+        with repo.transaction(self.factory) as s:
+            repo.update_run(s, self.run_id, policy_version=version)
+            repo.add_event(s, self.run_id, "train_init", {"version": version, "from": str(ckpt)})
+        return version
 
     def chain(self, on_batch: Callable | None) -> Callable:
         def after_batch(search, plan, happened) -> None:

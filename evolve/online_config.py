@@ -32,6 +32,11 @@ class OnlineOptions(BaseModel):
         description="LoRA + in-process transformers mutator: the learner reuses the mutator's"
         " base weight tensors instead of loading a second copy",
     )
+    init_checkpoint: str | None = Field(
+        default=None,
+        description="learner checkpoint to start from (`evolve train --out` OUT/vN, or another"
+        " run's adapters/vN); copied into this run as its first version",
+    )
     model: str | None = Field(
         default=None,
         description="learner's base model (prepared name or directory) when it cannot share the"

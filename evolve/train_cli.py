@@ -80,14 +80,16 @@ def _mutator(cfg: RunConfig, plugin: str | None):
 @click.option("--completions", type=click.IntRange(min=1), help="G: completions per group")
 @click.option("--max-tokens", type=click.IntRange(min=1))
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True))
+@click.option("--init", "init_ckpt", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="continue from a learner checkpoint (OUT/vN of an earlier `evolve train`)")
 @MODEL
 @CONFIG
 @PLUGIN
 def train_command(suite, problem_ids, estimator, out_dir, steps, prompts_per_step, answers,
-                  completions, max_tokens, lr, model, config_path, plugin) -> None:
+                  completions, max_tokens, lr, init_ckpt, model, config_path, plugin) -> None:
     """Fine-tune the mutator (LoRA) on SUITE before a search; one JSON line per step."""
     from evolve.offline import make_tasks, train
-    from evolve.online import OnlineError, learner_base, learner_config
+    from evolve.online import ADAPTER_SUBDIR, OnlineError, learner_base, learner_config, restore
     from evolve.online_config import TrainerConfig
     from sandbox.api import Sandbox
     from trainer.advantages import ADVANTAGE_ESTIMATORS
@@ -115,6 +117,9 @@ def train_command(suite, problem_ids, estimator, out_dir, steps, prompts_per_ste
         with _mutator(cfg, plugin) as mutator, Sandbox(cfg.sandbox) as box:
             base, _ = learner_base(cfg, mutator)
             learner = Learner(base, learner_config(cfg.trainer, cfg, out_dir))
+            if init_ckpt:
+                restore(learner, init_ckpt)
+                mutator.load_adapter(learner.version, init_ckpt / ADAPTER_SUBDIR)
             tasks = make_tasks(problems, cfg, box)
             for row in train(learner, mutator, tasks, steps=steps, prompts_per_step=prompts_per_step,
                              config=cfg, sandbox=box, out_dir=out_dir):

@@ -83,3 +83,44 @@ def test_eval_passk_real_backend_and_bad_k(tmp_path, tiny_lm_dir):
     res = CliRunner().invoke(main, ["eval", "passk", "--suite", str(problem_dir(tmp_path)),
                                     "--k", "x", "--config", str(cfg)])
     assert res.exit_code != 0 and "--k" in res.output
+
+
+def test_train_continues_from_a_checkpoint(trained, tiny_lm_dir):
+    tmp, rows = trained
+    out = _invoke("train", "--suite", str(problem_dir(tmp)), "--out", str(tmp / "more"),
+                  "--steps", "1", "--prompts-per-step", "1", "--init", str(Path(rows[-1]["adapter"]).parent),
+                  "--estimator", "grpo", "--answers", "1",
+                  "--config", str(_config(tmp, tiny_lm_dir)), "--mutator-plugin", PLUGIN)
+    (row,) = [json.loads(line) for line in out.splitlines()]
+    assert row["policy_version"] == 3 and row["answers"] == 4
+
+
+def test_search_run_starts_from_an_offline_checkpoint(trained, tiny_lm_dir, tmp_path):
+    from sqlalchemy import select
+
+    from evolve.db import repo
+    from evolve.db.models import Event, Rollout
+    from evolve.runs import execute, open_run, seed, status
+    from tests.evolve_support import write_config
+    from tests.online_support import menu_factory
+
+    tmp, rows = trained
+    ckpt = Path(rows[-1]["adapter"]).parent
+    cfg = {"islands": {"count": 1, "migration_interval": 0, "reset_interval": 0},
+           "mutator": {"backend": "transformers", "model": str(tiny_lm_dir), "dtype": "float32",
+                       "threads": 1},
+           "mutation": {"answers": 2, "completions": 4, "sampling": {"temperature": 1.0}},
+           "loop": {"batch_size": 2, "iterations": 6, "stop_when_solved": False},
+           "trainer": {"lr": 0.02, "lora": {"r": 4, "alpha": 8},
+                       "online": {"every_groups": 2, "init_checkpoint": str(ckpt)}}}
+    run_dir = tmp_path / "run"
+    seed(str(problem_dir(tmp)), run_dir, write_config(tmp_path / "c.yaml", cfg))
+    execute(run_dir, resume=False, mutator_factory=menu_factory)
+    r = open_run(run_dir)
+    with repo.transaction(r.factory) as s:
+        rolls = s.scalars(select(Rollout).where(Rollout.run_id == r.run_id)).all()
+        kinds = [e.kind for e in s.scalars(select(Event).where(Event.run_id == r.run_id))]
+    r.engine.dispose()
+    assert "train_init" in kinds and (run_dir / "adapters" / "v2" / "adapter").is_dir()
+    assert min(x.policy_version for x in rolls) == 2 and max(x.policy_version for x in rolls) == 3
+    assert status(run_dir)["model_version"] >= 4
