@@ -51,7 +51,7 @@ METRICS_FILE = "trainer.jsonl"
 ADAPTER_SUBDIR = "adapter"  # trainer.learner.ADAPTER_DIR (not imported: it pulls in torch)
 
 
-class OnlineError(RuntimeError):
+class OnlineError(ValueError):
     """Online fine-tuning cannot run with this configuration (one line)."""
 
 
