@@ -239,10 +239,13 @@ def test_rewrite_with_markers_and_omitted_outside_is_accepted():
     assert res.ok and "import math" in res.code and "return 42" in res.code and "return 5" in res.code
 
 
-def test_rewrite_changing_outside_code_is_rejected():
-    bad = PARENT.replace("return 42", "return 43").replace("return 0", "return 1")
+def test_rewrite_changing_outside_code_keeps_the_parents_outside():
+    bad = PARENT.replace("return 42", "return 43").replace("return 0", "return 1") + "\nprint(f(1))\n"
     res = apply_answer(PARENT, rewrite(bad))
-    assert not res.ok and "outside the EVOLVE-BLOCK" in res.reason
+    assert res.ok and res.code == PARENT.replace("return 0", "return 1")
+    assert any("outside the EVOLVE-BLOCK" in n for n in res.notes)
+    res = apply_answer(PARENT, rewrite(bad.replace("return 1", "return 0")))
+    assert not res.ok and "unchanged" in res.reason  # only outside edits: nothing usable
 
 
 def test_markerless_rewrite_repeating_outside_code_is_deduplicated():
