@@ -1,0 +1,4 @@
+# EVOLVE-BLOCK-START
+def median(xs: list[int]):
+    return None
+# EVOLVE-BLOCK-END

@@ -1,0 +1,4 @@
+# EVOLVE-BLOCK-START
+def rle(s: str) -> str:
+    return None
+# EVOLVE-BLOCK-END
