@@ -9,7 +9,7 @@ long straggler does not make every other row pay for its steps.  Prompts are lef
 from __future__ import annotations
 
 import logging
-
+import threading
 from pathlib import Path
 
 import torch
@@ -97,6 +97,7 @@ class TransformersMutator(Mutator):
         pad = self.tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else self.eos_ids[0]
         self._calls = 0
+        self._lock = threading.Lock()  # generation and adapter swaps never interleave
         log.info("transformers mutator: %s in %s", path, self.dtype)
         if self.config.adapter:
             self.load_adapter(1, Path(self.config.adapter))
@@ -114,7 +115,10 @@ class TransformersMutator(Mutator):
     def generate(
         self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
     ) -> list[list[Completion]]:
-        params = params or SamplingParams()
+        with self._lock:
+            return self._generate(prompts, n, params or SamplingParams())
+
+    def _generate(self, prompts: list[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
         seed = params.seed if params.seed is not None else self.config.seed + self._calls
@@ -201,7 +205,11 @@ class TransformersMutator(Mutator):
 
         The base weights stay in place: peft injects LoRA layers once and swaps their weights.
         """
-        self._check_version(version, Path(path))
+        with self._lock:
+            self._load_adapter(version, Path(path))
+
+    def _load_adapter(self, version: int, path: Path) -> None:
+        self._check_version(version, path)
         from peft import PeftModel
 
         name = f"v{version}"
