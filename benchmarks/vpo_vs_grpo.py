@@ -21,6 +21,7 @@ max of the answers' fitness (mean test pass rate), diversity = mean pairwise L1 
 answers' test vectors, both averaged over problems.
 
     python benchmarks/vpo_vs_grpo.py [--quick] [--arms base,grpo,multi_rlvr,vpo] [--threads N]
+        [--steps S --group G --eval-answers N --problems ID,ID --name STEM]   (preset overrides)
 
 Writes benchmarks/results/vpo_vs_grpo[_quick].json and .png; intermediate adapters and logs go
 to --work (finished arms with an unchanged plan are reused on a rerun).
@@ -149,6 +150,19 @@ def diversity_ratio(div: dict[str, float], ref: str = "grpo", arm: str = "vpo") 
     return div[arm] / div[ref]
 
 
+TRAINING_ONLY = ("steps", "prompts_per_step", "group", "lr", "lora_r", "train_temperature")
+
+
+def cache_key(arm: Arm, plan: Plan) -> dict:
+    """What an arm's result depends on (JSON form): untrained arms ignore the training knobs."""
+    key = json.loads(json.dumps(asdict(plan)))
+    if arm.estimator is None:
+        for field in TRAINING_ONLY:
+            key.pop(field)
+        key["answers"] = answers_per_completion(arm, plan)
+    return key
+
+
 # ------------------------------------------------------------------ running the arms
 
 
@@ -171,7 +185,7 @@ def run_arm(name: str, plan: Plan, work: Path) -> dict:
     cached = out / "result.json"
     if cached.exists():
         old = json.loads(cached.read_text())
-        if old.get("plan") == asdict(plan):
+        if old.get("key") == cache_key(arm, plan):
             print(f"[{name}] reusing {cached}", flush=True)
             return old
     out.mkdir(parents=True, exist_ok=True)
@@ -201,7 +215,7 @@ def run_arm(name: str, plan: Plan, work: Path) -> dict:
                      *(["--adapter", adapter] if adapter else [])], log)
     report = json.loads(stdout)
     result = {
-        "plan": asdict(plan), "arm": name, "estimator": arm.estimator, "answers_per_completion": m,
+        "key": cache_key(arm, plan), "arm": name, "estimator": arm.estimator, "answers_per_completion": m,
         "train": train_rows, "adapter": adapter,
         "train_s": round(t1 - t0, 1), "eval_s": round(time.time() - t1, 1),
         "best_at_k": [report["mean"]["best_at_k"][str(k)] for k in range(1, plan.eval_answers + 1)],
@@ -261,6 +275,10 @@ def parse() -> argparse.Namespace:
     p.add_argument("--arms", default="base,base_m3,grpo,multi_rlvr,vpo",
                    help=f"comma-separated subset of {','.join(ARMS)}")
     p.add_argument("--steps", type=int, help="override the preset's optimiser steps")
+    p.add_argument("--group", type=int, help="override G (completions per group of m-answer arms)")
+    p.add_argument("--eval-answers", type=int, help="override the answers sampled per problem")
+    p.add_argument("--problems", help="override the problem ids (comma-separated)")
+    p.add_argument("--name", help="output stem (default vpo_vs_grpo, _quick with --quick)")
     p.add_argument("--threads", type=int, help="torch threads (loaded machine: 1)")
     p.add_argument("--model", help="prepared model name or directory")
     p.add_argument("--work", type=Path, default=Path("/tmp/vpo_vs_grpo"),
@@ -273,13 +291,16 @@ def main() -> None:
     a = parse()
     preset = "quick" if a.quick else "full"
     plan = PRESETS[preset]
-    plan = replace(plan, **{k: v for k, v in (("steps", a.steps), ("threads", a.threads),
-                                              ("model", a.model)) if v})
+    problems = tuple(x.strip() for x in a.problems.split(",") if x.strip()) if a.problems else None
+    plan = replace(plan, **{k: v for k, v in (
+        ("steps", a.steps), ("threads", a.threads), ("model", a.model), ("group", a.group),
+        ("eval_answers", a.eval_answers), ("problems", problems)) if v})
     names = [n.strip() for n in a.arms.split(",") if n.strip()]
     unknown = [n for n in names if n not in ARMS]
     if unknown:
         raise SystemExit(f"--arms: unknown arm {unknown[0]!r}; known: {', '.join(ARMS)}")
-    work = a.work / preset
+    stem = a.name or "vpo_vs_grpo" + ("_quick" if a.quick else "")
+    work = a.work / stem
     work.mkdir(parents=True, exist_ok=True)
     (work / "config.yaml").write_text(yaml.safe_dump(run_config(plan), sort_keys=False))
     t0 = time.time()
@@ -297,14 +318,13 @@ def main() -> None:
     if summary["diversity_vpo_over_grpo"] is not None:
         print(f"diversity vpo / grpo: {summary['diversity_vpo_over_grpo']:.2f}x")
     a.out.mkdir(parents=True, exist_ok=True)
-    stem = "vpo_vs_grpo" + ("_quick" if a.quick else "")
     report = {"preset": preset, "plan": asdict(plan), "suite": str(SUITE.relative_to(ROOT)),
               "eval_temperature": EVAL_TEMPERATURE, "wall_s": round(time.time() - t0, 1),
               "summary": summary, "arms": results}
     (a.out / f"{stem}.json").write_text(json.dumps(report, indent=1))
     plot(results, a.out / f"{stem}.png",
          f"Qwen2.5-Coder-0.5B + LoRA, {plan.steps} steps/arm, {plan.eval_answers} answers/problem"
-         f" ({preset})")
+         f" ({stem})")
     print(f"wrote {a.out / stem}.json and .png ({time.time() - t0:.0f} s)")
 
 
