@@ -333,3 +333,59 @@ def test_mutate_reports_each_slot_once():
 
 def test_normalize_code_ignores_comments_and_blank_lines():
     assert normalize_code("x = 1  # c\n\n# only comment\ny = 2\n") == normalize_code("x = 1  # c\ny = 2")
+
+
+# ---------------------------------------------------------------- real Qwen2.5-Coder-0.5B outputs
+
+TOY = "# EVOLVE-BLOCK-START\ndef sum_even(xs):\n    return 0\n# EVOLVE-BLOCK-END\n"
+QWEN_REWRITE = '''### Answer 1: Correct Implementation
+
+```python
+# EVOLVE-BLOCK-START
+def sum_even(xs):
+    return sum(i for i in xs if i % 2 == 0)
+# EVOLVE-BLOCK-END
+```
+
+### Answer 2: Adding a Check Function
+
+```python
+# EVOLVE-BLOCK-START
+def sum_even(xs):
+    return sum(i for i in xs if i % 2 == 0)
+# EVOLVE-BLOCK-END
+
+def check():
+    assert sum_even([1, 2, 3, 4, 5]) == 6, "Test case 1 failed"
+```
+
+### Answer 3: Using a Generator
+
+```python
+# EVOLVE-BLOCK-START
+def sum_even(xs):
+    total = 0
+    for x in xs:
+        if x % 2 == 0:
+            total += x
+    return total
+# EVOLVE-BLOCK-END
+```
+
+### Explanation:
+- **Answer 1**: Correctly contains a'''
+
+
+def test_qwen_rewrite_output_with_harness_and_truncated_explanation():
+    out = mutate(TOY, QWEN_REWRITE, 3)
+    assert [c.slot for c in out.children] == [1, 3]
+    assert [(r.slot, r.kind) for r in out.rejected] == [(2, "duplicate")]  # harness ignored -> same child
+    assert "def check" not in out.children[0].code and out.children[1].syntax_error is None
+
+
+def test_diff_prompt_answered_with_rewrites_is_still_usable():
+    text = "### Answer 1: Improve the current program\n```python\nfrom operator import add\n\n" \
+           "def sum_even(xs):\n    return sum(x for x in xs if x % 2 == 0)\n```\n"
+    out = mutate(TOY, text, 3)
+    assert len(out.children) == 1 and out.children[0].kind == "rewrite"
+    assert [r.kind for r in out.rejected] == ["missing", "missing"]
