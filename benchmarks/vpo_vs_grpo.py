@@ -55,7 +55,8 @@ class Plan:
     prompts_per_step: int  # groups per step
     group: int  # G: completions per group of the m-answer arms
     answers: int  # m
-    answer_tokens: int  # generation budget per answer
+    answer_tokens: int  # generation budget per answer (Qwen-0.5B writes ~120-token answers, often
+    # followed by an explanation; a truncated completion scores zero rows in training)
     eval_answers: int  # answers sampled per problem at evaluation (k runs up to this)
     lr: float
     lora_r: int
@@ -66,10 +67,10 @@ class Plan:
 
 
 PRESETS = {
-    "full": Plan(problems=(), steps=10, prompts_per_step=2, group=4, answers=3, answer_tokens=100,
+    "full": Plan(problems=(), steps=10, prompts_per_step=2, group=4, answers=3, answer_tokens=160,
                  eval_answers=30, lr=3e-4, lora_r=16, train_temperature=0.9),
     "quick": Plan(problems=("vpo_bench/rle", "vpo_bench/title"), steps=2, prompts_per_step=1,
-                  group=2, answers=3, answer_tokens=90, eval_answers=6, lr=3e-4, lora_r=8,
+                  group=2, answers=3, answer_tokens=160, eval_answers=6, lr=3e-4, lora_r=8,
                   train_temperature=0.9),
 }
 
