@@ -231,6 +231,31 @@ def run_arm(name: str, plan: Plan, work: Path) -> dict:
 
 # ------------------------------------------------------------------ report
 
+LEARNER_KEYS = ("step", "reward_mean", "set_reward", "reward_diversity", "zero_std_frac", "truncated",
+                "parse_failures", "duplicates", "completion_len_mean", "entropy", "step_time_s")
+
+
+def learner_log(path: Path) -> list[dict]:
+    """The learner's per-step metrics that explain an arm's result (empty when untrained)."""
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [{k: r.get(k) for k in LEARNER_KEYS} for r in rows]
+
+
+def training_table(results: dict[str, dict]) -> str:
+    rows = [f"{'arm':<11}{'reward':>8}{'set rew':>9}{'div':>7}{'0-std':>7}{'trunc':>7}{'len':>6}{'s/step':>8}"]
+    for name, r in results.items():
+        log = r.get("learner") or []
+        if not log:
+            continue
+        avg = lambda k: sum(x[k] or 0 for x in log) / len(log)  # noqa: E731
+        rows.append(f"{name:<11}{avg('reward_mean'):>8.3f}{avg('set_reward'):>9.3f}"
+                    f"{avg('reward_diversity'):>7.3f}{avg('zero_std_frac'):>7.2f}{avg('truncated'):>7.1f}"
+                    f"{avg('completion_len_mean'):>6.0f}{avg('step_time_s'):>8.0f}")
+    return "\n".join(rows)
+
+
 
 def table(results: dict[str, dict], ks: list[int]) -> str:
     head = f"{'arm':<11}" + "".join(f"{'best@' + str(k):>9}" for k in ks) + \
@@ -306,8 +331,12 @@ def main() -> None:
     (work / "config.yaml").write_text(yaml.safe_dump(run_config(plan), sort_keys=False))
     t0 = time.time()
     results = {n: run_arm(n, plan, work) for n in names}
+    for n, r in results.items():
+        r["learner"] = learner_log(work / n / "train" / "trainer.jsonl")
     ks = [k for k in (1, 2, 5, 10, 20, 30) if k <= plan.eval_answers]
     print(table(results, ks))
+    print("training means per step (reward = mean test pass rate of answers; truncated = completions):")
+    print(training_table(results))
     curves = {n: r["best_at_k"] for n, r in results.items()}
     div = {n: r["diversity"] for n, r in results.items()}
     summary = {"vpo_vs_grpo": gap_summary(curves), "vpo_vs_multi_rlvr": gap_summary(curves, "multi_rlvr"),
