@@ -70,3 +70,8 @@ def test_cache_root_env_and_listing(tmp_path, monkeypatch):
 def test_prepare_rejects_unknown_name_on_cli():
     out = CliRunner().invoke(main, ["model", "prepare", "nope"])
     assert out.exit_code != 0 and "nope" in out.output
+
+
+def test_check_command_reports_unparseable_output(tiny_lm_dir):
+    out = CliRunner().invoke(main, ["model", "check", str(tiny_lm_dir), "--max-tokens", "4"])
+    assert out.exit_code != 0 and ("no code" in out.output or "does not parse" in out.output)
