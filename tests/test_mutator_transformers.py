@@ -129,3 +129,24 @@ def test_unprepared_model_name_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("VPO_EVOLVE_CACHE", str(tmp_path))
     with pytest.raises(MutatorError, match="evolve model prepare qwen2.5-coder-1.5b"):
         build_mutator(TransformersConfig(model="qwen2.5-coder-1.5b"))
+
+
+@pytest.mark.parametrize("max_batch", [8, 2])
+def test_rows_stop_at_eos_independently(tiny_lm_dir, adapters, max_batch):
+    """One row of eight hitting EOS (below the compaction threshold) must stop alone, and
+    compaction must not disturb the others: every row equals its free run cut at its first EOS."""
+    m = build_mutator(TransformersConfig(model=str(tiny_lm_dir), dtype="float32", max_batch=max_batch))
+    m.load_adapter(1, adapters[0])  # the bare tiny model repeats one token; the adapter varies it
+    prompts = [f"def f{k}(x):\n    return x + {k}" for k in range(8)]
+    params = SamplingParams(temperature=0, max_tokens=10)
+    free = [g[0].token_ids for g in m.generate(prompts, n=1, params=params)]
+    # the tiny model never emits its real EOS: promote a token that row 0 emits mid-way
+    stop_tok = next(t for i, t in enumerate(free[0]) if i >= 2 and t not in free[0][:i]
+                    and sum(t in row for row in free) < len(free))
+    m.eos_ids = sorted(set(m.eos_ids) | {stop_tok})
+    got = [g[0] for g in m.generate(prompts, n=1, params=params)]
+    for row, c in zip(free, got):
+        cut = row.index(stop_tok) + 1 if stop_tok in row else len(row)
+        assert c.token_ids == row[:cut] and len(c.logprobs) == cut
+        assert c.finish_reason == ("stop" if stop_tok in row else "length")
+    assert got[0].finish_reason == "stop" and any(c.finish_reason == "length" for c in got)

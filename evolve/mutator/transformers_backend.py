@@ -162,26 +162,31 @@ class TransformersMutator(Mutator):
         toks: list[list[int]] = [[] for _ in batch]
         lps: list[list[float]] = [[] for _ in batch]
         finish: list[str] = ["length"] * B
-        rows = torch.arange(B)  # original row of each live batch position
+        rows = torch.arange(B)  # original row of each batch position
+        alive = torch.ones(B, dtype=torch.bool)  # finished rows idle (pad) until compacted away
         logits = self._forward(ids, mask, pos, cache)
         nxt = pos[:, -1] + 1
         for step in range(params.max_tokens):
             tok, lp = sample_next(logits, params, gen)
-            tl, ll = tok.tolist(), lp.tolist()
+            tl, ll, al = tok.tolist(), lp.tolist(), alive.tolist()
             for j, r in enumerate(rows.tolist()):
-                toks[r].append(tl[j])
-                lps[r].append(ll[j])
-            done = torch.isin(tok, eos)
+                if al[j]:
+                    toks[r].append(tl[j])
+                    lps[r].append(ll[j])
+            done = alive & torch.isin(tok, eos)
             if params.stop:
-                done |= torch.tensor([self._hit_stop(toks[r], params.stop) for r in rows.tolist()])
+                hits = [al[j] and self._hit_stop(toks[r], params.stop) for j, r in enumerate(rows.tolist())]
+                done |= torch.tensor(hits, dtype=torch.bool)
             for r in rows[done].tolist():
                 finish[r] = "stop"
-            if bool(done.all()) or step == params.max_tokens - 1:
+            alive &= ~done
+            if not bool(alive.any()) or step == params.max_tokens - 1:
                 break
-            if done.float().mean() >= COMPACT_FRACTION:
-                keep = (~done).nonzero()[:, 0]
+            tok = tok.masked_fill(~alive, self.pad_id)
+            if (~alive).float().mean() >= COMPACT_FRACTION:
+                keep = alive.nonzero()[:, 0]
                 cache.batch_select_indices(keep)
-                rows, tok, mask, nxt = rows[keep], tok[keep], mask[keep], nxt[keep]
+                rows, tok, mask, nxt, alive = rows[keep], tok[keep], mask[keep], nxt[keep], alive[keep]
             mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
             logits = self._forward(tok[:, None], mask, nxt[:, None], cache)
             nxt = nxt + 1
