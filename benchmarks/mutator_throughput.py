@@ -41,17 +41,17 @@ def prompts(k: int) -> list[list[dict[str, str]]]:
             for t in TASKS[:k]]
 
 
-def bench_backend(mutator, batch: int, max_tokens: int) -> tuple[int, float]:
+def bench_backend(mutator, batch: int, max_tokens: int) -> tuple[list[list[int]], float]:
     from evolve.mutator import SamplingParams
 
     params = SamplingParams(temperature=0, max_tokens=max_tokens)
     t = time.perf_counter()
     out = mutator.generate(prompts(batch), n=1, params=params)
     dt = time.perf_counter() - t
-    return sum(len(g[0].token_ids) for g in out), dt
+    return [g[0].token_ids for g in out], dt
 
 
-def bench_raw(mutator, batch: int, max_tokens: int) -> tuple[int, float]:
+def bench_raw(mutator, batch: int, max_tokens: int) -> tuple[list[list[int]], float]:
     """`model.generate` on the same left-padded batch; tokens counted up to the first EOS."""
     import torch
 
@@ -62,16 +62,15 @@ def bench_raw(mutator, batch: int, max_tokens: int) -> tuple[int, float]:
     with torch.inference_mode():
         out = model.generate(**enc, max_new_tokens=max_tokens, do_sample=False, pad_token_id=mutator.pad_id)
     dt = time.perf_counter() - t
-    gen = out[:, enc["input_ids"].shape[1]:].tolist()
-    count = 0
-    for row in gen:
-        for i, x in enumerate(row):
-            if x in mutator.eos_ids:
-                count += i + 1
-                break
-        else:
-            count += len(row)
-    return count, dt
+    seqs = []
+    for row in out[:, enc["input_ids"].shape[1]:].tolist():
+        cut = next((i + 1 for i, x in enumerate(row) if x in mutator.eos_ids), len(row))
+        seqs.append(row[:cut])
+    return seqs, dt
+
+
+def count(seqs: list[list[int]]) -> int:
+    return sum(len(s) for s in seqs)
 
 
 def main() -> None:
@@ -94,16 +93,18 @@ def main() -> None:
     for b in batches:
         raw, ours = [], []
         for _ in range(args.repeats):  # interleaved, best of: the machine is shared and noisy
-            n_raw, t_raw = bench_raw(m, b, args.max_tokens)
-            raw.append(n_raw / t_raw)
-            n_ours, t_ours = bench_backend(m, b, args.max_tokens)
-            ours.append(n_ours / t_ours)
+            s_raw, t_raw = bench_raw(m, b, args.max_tokens)
+            raw.append(count(s_raw) / t_raw)
+            s_ours, t_ours = bench_backend(m, b, args.max_tokens)
+            ours.append(count(s_ours) / t_ours)
+        same = sum(x == y for x, y in zip(s_raw, s_ours))  # same work, or the comparison is void
         row = {"batch": b, "raw_tok_s": max(raw), "transformers_tok_s": max(ours),
-               "tokens": n_ours, "raw_tokens": n_raw}
+               "tokens": count(s_ours), "raw_tokens": count(s_raw), "identical_rows": same}
         row["ratio"] = row["transformers_tok_s"] / row["raw_tok_s"]
         results.append(row)
         print(f"batch {b:3d}: raw generate {row['raw_tok_s']:7.1f} tok/s | transformers backend "
-              f"{row['transformers_tok_s']:7.1f} tok/s | ratio {row['ratio']:.2f}", flush=True)
+              f"{row['transformers_tok_s']:7.1f} tok/s | ratio {row['ratio']:.2f} | "
+              f"identical rows {same}/{b} ({row['tokens']} vs {row['raw_tokens']} tokens)", flush=True)
     del m
 
     if args.vllm:
@@ -115,8 +116,8 @@ def main() -> None:
             v = build_mutator(VLLMConfig(base_url=srv.base_url, model="base", concurrency=max(batches)))
             bench_backend(v, 1, 8)
             for row, b in zip(results, batches):
-                n, t = bench_backend(v, b, args.max_tokens)
-                row["vllm_tok_s"] = n / t
+                seqs, t = bench_backend(v, b, args.max_tokens)
+                row["vllm_tok_s"] = count(seqs) / t
                 print(f"batch {b:3d}: vllm backend {row['vllm_tok_s']:7.1f} tok/s", flush=True)
             v.close()
     if args.json:
