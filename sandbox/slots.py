@@ -67,12 +67,8 @@ class Slot(ABC):
                            " (rebuild the sandbox image: evolve sandbox build-image)")
 
     def send(self, frame: dict) -> None:
-        import json
-        import struct
-
-        data = json.dumps(frame, separators=(",", ":")).encode()
         try:
-            self._write(struct.pack(">I", len(data)) + data)
+            self._write(wire.encode_frame(frame))
         except OSError as exc:
             raise SlotDied(f"cannot write to the supervisor: {exc}") from None
 

@@ -22,9 +22,13 @@ MESSAGE_LIMIT = 480
 # --------------------------------------------------------------------------- framing
 
 
-def write_frame(fp, obj) -> None:
+def encode_frame(obj) -> bytes:
     data = json.dumps(obj, separators=(",", ":"), allow_nan=True).encode("utf-8")
-    fp.write(struct.pack(">I", len(data)) + data)
+    return struct.pack(">I", len(data)) + data
+
+
+def write_frame(fp, obj) -> None:
+    fp.write(encode_frame(obj))
     fp.flush()
 
 
