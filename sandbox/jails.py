@@ -9,15 +9,42 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
 JAIL_RUNNER_DIR = "/opt/vpo"
 JAIL_WORKDIR = "/work"
+
+
+WORKER_FILES = ("worker.py", "wire.py")  # what a worker imports; all of it stdlib-only
+
+
+@functools.lru_cache(maxsize=1)
+def worker_dir() -> str:
+    """A directory holding the worker's files that any uid can read.
+
+    Workers run as an unprivileged slot uid; a checkout under a private directory (a 0700
+    home or mktemp dir) is invisible to it, so the files are copied out once per supervisor.
+    """
+    path, readable = RUNNER_DIR, True
+    while readable and path != os.path.dirname(path):
+        readable = bool(os.stat(path).st_mode & 0o001)
+        path = os.path.dirname(path)
+    if readable and all(os.stat(os.path.join(RUNNER_DIR, f)).st_mode & 0o004 for f in WORKER_FILES):
+        return RUNNER_DIR
+    copy = tempfile.mkdtemp(prefix="vpo-worker-")
+    for name in WORKER_FILES:
+        shutil.copyfile(os.path.join(RUNNER_DIR, name), os.path.join(copy, name))
+        os.chmod(os.path.join(copy, name), 0o644)
+    os.chmod(copy, 0o755)
+    atexit.register(shutil.rmtree, copy, True)
+    return copy
 
 
 def python_prefix(python: str) -> str:
@@ -34,7 +61,7 @@ class NoJail:
         self.python, self.uid = python, uid
 
     def wrap(self, argv: list[str]) -> list[str]:
-        return [self.python, "-I", "-S", "-B", os.path.join(RUNNER_DIR, "worker.py"), *argv]
+        return [self.python, "-I", "-S", "-B", os.path.join(worker_dir(), "worker.py"), *argv]
 
     def needs_setuid(self) -> bool:
         return self.uid is not None and os.geteuid() == 0
@@ -89,7 +116,7 @@ class BwrapJail(NoJail):
         if not prefix.startswith("/usr"):
             cmd += ["--ro-bind", prefix, prefix]
         cmd += [
-            "--ro-bind", RUNNER_DIR, JAIL_RUNNER_DIR,
+            "--ro-bind", worker_dir(), JAIL_RUNNER_DIR,
             "--dir", JAIL_WORKDIR, "--chdir", JAIL_WORKDIR, "--",
             self.python, "-I", "-S", "-B", f"{JAIL_RUNNER_DIR}/worker.py", *argv,
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from problems.model import Problem
@@ -162,3 +164,30 @@ def test_openevolve_evaluators_run_inside_the_sandbox(box):
     assert all(o.status in ("passed", "failed") for o in result.outcomes), result.outcomes
     broken = box.evaluate(problem, problem.initial_program.replace("def ", "def broken syntax ", 1))
     assert broken.fitness < result.fitness
+
+
+def test_runner_in_a_private_directory_still_runs_jailed_workers(tmp_path):
+    """Regression: a checkout under a 0700 directory (mktemp, a home) was unreadable to the slot
+    uid, so every worker crashed at load; the supervisor now serves the worker files elsewhere."""
+    import shutil
+    import subprocess
+    import sys
+
+    from sandbox import slots, wire
+    from sandbox.jobs import build_job
+
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    for name in slots.RUNNER_FILES:
+        shutil.copy(Path(slots.SANDBOX_DIR) / name, private / name)
+    proc = subprocess.Popen([sys.executable, "-I", str(private / "runner.py"), "supervise", "--uid", "61050"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert wire.read_frame(proc.stdout)["type"] == "ready"
+        problem = fn_problem([{"kind": "call", "id": "t", "args": [2, 3], "expected": 5}])
+        wire.write_frame(proc.stdin, build_job(problem, ADD, 1 << 20))
+        outcome = wire.read_frame(proc.stdout)["outcome"]
+        assert outcome["status"] == "passed", outcome
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
