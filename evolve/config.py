@@ -70,6 +70,18 @@ class MutationConfig(_Section):
     answers: int = Field(default=3, ge=1, description="m: answers (children) per completion")
     completions: int = Field(default=4, ge=1, description="G: completions per prompt (one group)")
     sampling: SamplingParams = Field(default_factory=SamplingParams)
+    stop_after_answers: bool = Field(
+        default=True,
+        description="end a completion once its m answers' code blocks are closed (saves the tokens"
+        " small models spend explaining, and keeps good answer sets from being truncated)",
+    )
+
+    def params(self, seed: int, answers: int | None = None) -> SamplingParams:
+        """The sampling parameters of one generate call (`answers` overrides m)."""
+        update: dict = {"seed": seed}
+        if self.stop_after_answers and self.sampling.stop_after_blocks is None:
+            update["stop_after_blocks"] = answers or self.answers
+        return self.sampling.model_copy(update=update)
 
 
 class PromptConfig(_Section):

@@ -94,7 +94,7 @@ class Loop:
 
     def _generate(self, plan: BatchPlan) -> list[list[Completion]]:
         cfg = self.search.config.mutation
-        params = cfg.sampling.model_copy(update={"seed": plan.sample_seed})
+        params = cfg.params(plan.sample_seed)
         out = self.mutator.generate([p.messages() for p in plan.prompts], cfg.completions, params)
         if len(out) != len(plan.prompts) or any(len(g) != cfg.completions for g in out):
             raise MutatorError(f"mutator returned {[len(g) for g in out]} completions for "

@@ -108,7 +108,7 @@ def train(learner, mutator: Mutator, tasks: list[Task], *, steps: int, prompts_p
     m, G = config.mutation.answers, config.mutation.completions
     for step in range(steps):
         batch = [tasks[(step * prompts_per_step + j) % len(tasks)] for j in range(prompts_per_step)]
-        params = config.mutation.sampling.model_copy(update={"seed": config.loop.seed + step})
+        params = config.mutation.params(config.loop.seed + step, m)
         pools = sample(mutator, batch, G, m, params, sandbox)
         groups = [to_group(f"{step}:{j}:{t.problem.id}", pool, m, len(t.problem.tests))
                   for j, (t, pool) in enumerate(zip(batch, pools, strict=True))]

@@ -77,3 +77,12 @@ def test_show_lists_every_section():
     data = yaml.safe_load(dump_yaml(RunConfig()))
     assert set(data) == set(RunConfig.model_fields)
     assert data["loop"]["mode"] == "evolve" and data["database"]["url"] is None
+
+
+def test_generation_stops_after_the_m_answers_unless_disabled():
+    cfg = RunConfig.model_validate({"mutation": {"answers": 3, "sampling": {"max_tokens": 100}}})
+    p = cfg.mutation.params(seed=7)
+    assert (p.seed, p.stop_after_blocks, p.max_tokens) == (7, 3, 100)
+    assert cfg.mutation.params(seed=7, answers=1).stop_after_blocks == 1
+    off = RunConfig.model_validate({"mutation": {"stop_after_answers": False}})
+    assert off.mutation.params(seed=0).stop_after_blocks is None

@@ -389,3 +389,14 @@ def test_diff_prompt_answered_with_rewrites_is_still_usable():
     out = mutate(TOY, text, 3)
     assert len(out.children) == 1 and out.children[0].kind == "rewrite"
     assert [r.kind for r in out.rejected] == ["missing", "missing"]
+
+
+def test_closed_code_blocks_and_their_end():
+    from evolve.mutator.stopping import closed_code_blocks, end_of_blocks
+
+    text = "### Answer 1\n```python\nx = 1\n```\nSome prose\n### Answer 2\n```\ny = '```'\n  ```\nmore"
+    assert closed_code_blocks(text) == 2 and closed_code_blocks(text[: text.index("  ```")]) == 1
+    assert text[: end_of_blocks(text, 1)].endswith("x = 1\n```")
+    assert text[: end_of_blocks(text, 2)].endswith("y = '```'\n  ```")
+    assert end_of_blocks(text, 3) is None and end_of_blocks("```python\nx", 1) is None
+    assert parse_answers(text[: end_of_blocks(text, 2)], 2).answers[1].code.strip() == "y = '```'"

@@ -150,3 +150,36 @@ def test_rows_stop_at_eos_independently(tiny_lm_dir, adapters, max_batch):
         assert c.token_ids == row[:cut] and len(c.logprobs) == cut
         assert c.finish_reason == ("stop" if stop_tok in row else "length")
     assert got[0].finish_reason == "stop" and any(c.finish_reason == "length" for c in got)
+
+
+def test_generation_stops_once_the_requested_code_blocks_are_closed(tiny_lm_dir):
+    """With `stop_after_blocks`, a row ends on the token closing its n-th fenced block (finish
+    "stop", nothing sampled after it); a lone row is otherwise the same sample as without it."""
+    from evolve.mutator.stopping import closed_code_blocks
+
+    m = build_mutator(TransformersConfig(model=str(tiny_lm_dir), dtype="float32", max_batch=6))
+    tok = m.tokenizer
+    favoured = sorted(set(tok.encode("```\n", add_special_tokens=False)))
+    bias = torch.zeros(len(tok))
+    bias[favoured] = 30.0  # only backticks and newlines: fence lines (and longer runs) at random
+    hook = m.model.get_output_embeddings().register_forward_hook(lambda mod, i, out: out + bias[: out.shape[-1]])
+    try:
+        free = SamplingParams(temperature=1.0, max_tokens=80, seed=3)
+        stopping = free.model_copy(update={"stop_after_blocks": 2})
+        batch = m.generate(PROMPTS, n=2, params=stopping)
+        alone = [[m.generate([q], n=1, params=p)[0][0] for p in (free, stopping)] for q in PROMPTS]
+    finally:
+        hook.remove()
+    outcomes = []
+    for c in [c for g in batch for c in g] + [s for _, s in alone]:
+        closed = closed_code_blocks(tok.decode(c.token_ids))
+        assert len(c.logprobs) == len(c.token_ids)
+        if c.finish_reason == "stop":
+            assert closed == 2 and closed_code_blocks(tok.decode(c.token_ids[:-1])) < 2
+        else:
+            assert closed < 2 and len(c.token_ids) == free.max_tokens
+        outcomes.append(c.finish_reason)
+    assert outcomes[:6].count("stop") >= 2 and "stop" in outcomes[6:]
+    for f, s in alone:  # one row: the same random stream, cut short
+        assert f.token_ids[: len(s.token_ids)] == s.token_ids
+        assert len(f.token_ids) > len(s.token_ids) or s.finish_reason == "length"

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from evolve.mutations.models import Answer, AnswerIssue, ParsedCompletion, SearchReplace
+from evolve.mutator.stopping import FENCE
 
 MAX_CHARS = 400_000  # a 1024-token completion is ~4 kB; beyond this is garbage by definition
 _WORDS = r"answer|solution|option|version|approach|variant|attempt|edit"
@@ -23,7 +24,7 @@ _HEADER = re.compile(
     rf"(?P<num>\d{{1,3}})(?![\d.]\d)(?P<rest>.*)$",
     re.IGNORECASE,
 )
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(?P<lang>[\w+.#-]*)[ \t]*$")
+_FENCE = FENCE
 _SEARCH = re.compile(r"^[ \t]*<{5,9}[ \t]*SEARCH[ \t]*$")
 _DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
 _REPLACE = re.compile(r"^[ \t]*>{5,9}[ \t]*REPLACE[ \t]*$")

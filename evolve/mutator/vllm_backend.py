@@ -18,6 +18,7 @@ from typing import Any
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, VLLMConfig
 from evolve.mutator.http import HTTPError, request_json
+from evolve.mutator.stopping import end_of_blocks
 
 log = logging.getLogger("evolve.mutator.vllm")
 
@@ -79,20 +80,27 @@ class VLLMMutator(Mutator):
             payload["stop"] = params.stop
         out = self._post("/v1/completions", payload)
         choices = sorted(out["choices"], key=lambda c: c["index"])
-        comps = [self._completion(c, version) for c in choices]
+        comps = [self._completion(c, version, params.stop_after_blocks) for c in choices]
         return comps * n if params.greedy else comps
 
     @staticmethod
-    def _completion(c: dict[str, Any], version: int) -> Completion:
+    def _completion(c: dict[str, Any], version: int, blocks: int | None = None) -> Completion:
         finish = c.get("finish_reason")
         if finish not in ("stop", "length"):
             raise MutatorError(f"vLLM finished a completion with {finish!r}")
-        lps = (c.get("logprobs") or {}).get("token_logprobs")
-        toks = c.get("token_ids")
+        lp = c.get("logprobs") or {}
+        lps, toks, text = lp.get("token_logprobs"), c.get("token_ids"), c["text"]
         if toks is None or lps is None or len(lps) != len(toks):
             raise MutatorError("vLLM answer lacks token_ids/logprobs (server too old for return_token_ids?)")
+        cut = end_of_blocks(text, blocks) if blocks else None
+        offsets = lp.get("text_offset")
+        if cut is not None and offsets and len(offsets) == len(toks):
+            # the server cannot stop there: drop the tokens that start past the last block
+            start = offsets[0]
+            keep = sum(1 for o in offsets if o - start < cut)
+            text, toks, lps, finish = text[:cut], toks[:keep], lps[:keep], "stop"
         return Completion(
-            text=c["text"], token_ids=list(toks),
+            text=text, token_ids=list(toks),
             logprobs=[float("-inf") if x is None else float(x) for x in lps],
             prompt_token_ids=c.get("prompt_token_ids"), finish_reason=finish, policy_version=version,
         )
