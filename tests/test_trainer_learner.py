@@ -205,3 +205,27 @@ def test_temperature_scales_logits(tiny_lm_dir):
         logits = base.model(input_ids=ids).logits[0, -1].float()
     expected = float(torch.log_softmax(logits / 0.5, -1)[GOOD[0]])
     assert hot.sequence_logprob(PROMPT, GOOD[:1]) == pytest.approx(expected, abs=1e-4)
+
+
+def test_packed_completions_score_as_if_each_were_alone(tiny_lm_dir):
+    """Completions sharing a prompt are packed into one row (prompt once, each completion seeing
+    only the prompt and its own prefix): every token's log-prob equals a plain forward of
+    prompt + that completion."""
+    from trainer.learner import _Sample
+
+    learner = Learner(tiny_lm_dir, config())
+    comps = [GOOD, BAD, [7, 8], GOOD + BAD]
+    pack = [_Sample(PROMPT, c, None, 1.0) for c in comps]
+    b = learner._batch_tensors(pack)
+    with torch.no_grad():
+        packed = learner._logp(learner.model, b)
+        C = b["C"]
+        for i, c in enumerate(comps):
+            ids = torch.tensor([PROMPT + c])
+            logits = learner.model(input_ids=ids).logits[0, len(PROMPT) - 1:-1].float()
+            alone = torch.log_softmax(logits, -1).gather(-1, torch.tensor(c)[:, None])[:, 0]
+            assert torch.allclose(packed[i, C - len(c):], alone, atol=1e-5)
+            assert (packed[i, : C - len(c)] == 0).all() and b["mask"][i].sum() == len(c)
+    assert learner._micro_batches(pack) == [sorted(pack, key=lambda s: -len(s.completion))]
+    small = Learner(tiny_lm_dir, config(micro_batch_tokens=len(PROMPT) + 12))
+    assert [len(p) for p in small._micro_batches(pack)] == [1, 3]  # 9 | 5+4+2, each + prompt

@@ -78,7 +78,7 @@ class LearnerConfig(_Strict):
     betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float = Field(default=1.0, gt=0)
     micro_batch_tokens: int = Field(
-        default=4096, ge=1, description="padded tokens per forward/backward (accumulation unit)"
+        default=4096, ge=1, description="tokens per forward/backward: one prompt plus completions sharing it"
     )
     num_minibatches: int = Field(default=1, ge=1, description="optimiser steps per step() call")
     max_staleness: int | None = Field(

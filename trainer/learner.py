@@ -53,6 +53,11 @@ class _Sample:
         return len(self.prompt) + len(self.completion)
 
 
+def _pack_length(pack: list[_Sample]) -> int:
+    """Tokens of one packed row: the shared prompt once plus every completion."""
+    return len(pack[0].prompt) + sum(len(s.completion) for s in pack)
+
+
 class Learner:
     """Policy-gradient learner on plain rollout records (LoRA via peft, or full fine-tuning)."""
 
@@ -197,50 +202,76 @@ class Learner:
         return samples, lags, counts
 
     def _micro_batches(self, samples: list[_Sample]) -> list[list[_Sample]]:
-        """Greedy packing, longest first, so that rows x padded length <= micro_batch_tokens."""
-        out: list[list[_Sample]] = []
-        for s in sorted(samples, key=lambda s: -s.length):
-            cur = out[-1] if out else None
-            if cur is not None and (len(cur) + 1) * cur[0].length <= self.config.micro_batch_tokens:
+        """Packs: completions of ONE prompt, longest first, with prompt + completions <=
+        micro_batch_tokens (a completion that alone exceeds it gets a pack of its own)."""
+        by_prompt: dict[tuple[int, ...], list[_Sample]] = {}
+        for s in samples:
+            by_prompt.setdefault(tuple(s.prompt), []).append(s)
+        packs: list[list[_Sample]] = []
+        for group in by_prompt.values():
+            cur: list[_Sample] = []
+            for s in sorted(group, key=lambda s: -len(s.completion)):
+                if cur and _pack_length(cur) + len(s.completion) > self.config.micro_batch_tokens:
+                    packs.append(cur)
+                    cur = []
                 cur.append(s)
-            else:
-                out.append([s])
-        return out
+            packs.append(cur)
+        return packs
 
-    def _batch_tensors(self, micro: list[_Sample]) -> dict[str, torch.Tensor]:
-        """Left-padded ids so every completion ends at the last position; completion targets are
-        the last C positions (C = longest completion), so only C + 1 logits are computed."""
-        L = max(s.length for s in micro)
-        C = max(len(s.completion) for s in micro)
-        ids = torch.full((len(micro), L), self.pad_id, dtype=torch.long)
-        attn = torch.zeros((len(micro), L), dtype=torch.long)
-        mask = torch.zeros((len(micro), C))
-        behav = torch.full((len(micro), C), float("nan"))
-        for i, s in enumerate(micro):
-            seq = s.prompt + s.completion
-            ids[i, L - len(seq):] = torch.tensor(seq)
-            attn[i, L - len(seq):] = 1
-            c = len(s.completion)
-            mask[i, C - c:] = 1.0
+    def _batch_tensors(self, pack: list[_Sample]) -> dict[str, Any]:
+        """One row: the prompt once, then every completion; each completion attends to the
+        prompt and its own prefix only (4D mask) and its positions restart after the prompt,
+        so its log-probs are those of prompt + completion alone.  G completions of a prompt
+        cost P + sum(c) tokens instead of G * (P + c).  Loss tensors are (k, C), completions
+        right-aligned (C = longest completion)."""
+        prompt, lens = pack[0].prompt, [len(s.completion) for s in pack]
+        P, C, L = len(prompt), max(lens), _pack_length(pack)
+        ids = torch.tensor([prompt + [t for s in pack for t in s.completion]], dtype=torch.long)
+        seg = torch.repeat_interleave(torch.arange(len(pack) + 1), torch.tensor([P, *lens]))
+        starts = P + np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(int)
+        pos = torch.cat([torch.arange(P)] + [torch.arange(P, P + c) for c in lens])[None]
+        q, k = torch.arange(L)[:, None], torch.arange(L)[None, :]
+        allowed = (k <= q) & ((seg[None, :] == 0) | (seg[None, :] == seg[:, None]))
+        dtype = next(self.model.parameters()).dtype
+        attn = torch.zeros((1, 1, L, L), dtype=dtype).masked_fill(~allowed, torch.finfo(dtype).min)
+        # logits at the prompt's last position and each completion position but its last
+        keep = torch.cat([torch.cat([torch.tensor([P - 1]), torch.arange(st, st + c - 1)])
+                          for st, c in zip(starts, lens)])
+        rows = torch.repeat_interleave(torch.arange(len(pack)), torch.tensor(lens))
+        cols = torch.cat([torch.arange(C - c, C) for c in lens])
+        mask = torch.zeros((len(pack), C))
+        mask[rows, cols] = 1.0
+        behav = torch.full((len(pack), C), float("nan"))
+        for i, s in enumerate(pack):
             if s.behavior is not None:
-                behav[i, C - c:] = torch.tensor(s.behavior)
-        pos = (attn.cumsum(1) - 1).clamp(min=0)
-        return {"ids": ids, "attn": attn, "pos": pos, "mask": mask, "behav": behav, "C": C}
+                behav[i, C - lens[i]:] = torch.tensor(s.behavior)
+        targets = torch.tensor([t for s in pack for t in s.completion], dtype=torch.long)
+        return {"ids": ids, "attn": attn, "pos": pos, "keep": keep, "targets": targets,
+                "rows": rows, "cols": cols, "mask": mask, "behav": behav, "C": C}
 
     def _logits(self, model: torch.nn.Module, b: dict[str, Any]) -> torch.Tensor:
+        """(sum c, vocab) logits predicting each completion token, packed order."""
         out = model(
             input_ids=b["ids"], attention_mask=b["attn"], position_ids=b["pos"],
-            logits_to_keep=b["C"] + 1, use_cache=False,
+            logits_to_keep=b["keep"], use_cache=False,
         )
-        # position t predicts token t + 1; log-probs of the tempered policy the sampler drew from
-        return out.logits[:, :-1] / self.config.loss.temperature
+        # log-probs of the tempered policy the sampler drew from
+        return out.logits[0] / self.config.loss.temperature
+
+    @staticmethod
+    def _unpack(flat: torch.Tensor, b: dict[str, Any]) -> torch.Tensor:
+        """Packed per-token values -> (k, C), completions right-aligned, zeros elsewhere."""
+        out = flat.new_zeros(b["mask"].shape)
+        return out.index_put((b["rows"], b["cols"]), flat)
+
+    def _logp(self, model: torch.nn.Module, b: dict[str, Any]) -> torch.Tensor:
+        return self._unpack(token_logprobs(self._logits(model, b), b["targets"]), b)
 
     def _micro_step(self, micro: list[_Sample], norm: Normalizer) -> tuple[torch.Tensor, dict]:
         b = self._batch_tensors(micro)
-        targets = b["ids"][:, -b["C"]:]
         logits = self._logits(self.model, b)
-        logp = token_logprobs(logits, targets)
-        ref = self._ref_logp(b, targets) if self.config.loss.kl_coef > 0 else None
+        logp = self._unpack(token_logprobs(logits, b["targets"]), b)
+        ref = self._ref_logp(b) if self.config.loss.kl_coef > 0 else None
         old = None
         if micro[0].old_logp is not None:
             old = torch.zeros_like(logp)
@@ -251,23 +282,23 @@ class Learner:
             old_logp=old, behavior_logp=b["behav"], ref_logp=ref,
         )
         loss, stats = policy_loss(batch, self.config.loss, norm)
-        stats["entropy_sum"] = float((token_entropy(logits.detach()) * b["mask"]).sum())
+        stats["entropy_sum"] = float(token_entropy(logits.detach()).sum())
         return loss, stats
 
     @torch.no_grad()
-    def _ref_logp(self, b: dict[str, Any], targets: torch.Tensor) -> torch.Tensor:
+    def _ref_logp(self, b: dict[str, Any]) -> torch.Tensor:
         if self.config.lora is not None:
             with self.model.disable_adapter():
-                return token_logprobs(self._logits(self.model, b), targets)
+                return self._logp(self.model, b)
         assert self.ref_model is not None
-        return token_logprobs(self._logits(self.ref_model, b), targets)
+        return self._logp(self.ref_model, b)
 
     @torch.no_grad()
     def _fill_old_logp(self, samples: list[_Sample]) -> None:
         """pi_old for every minibatch = the policy before this step's first update."""
         for micro in self._micro_batches(samples):
             b = self._batch_tensors(micro)
-            logp = token_logprobs(self._logits(self.model, b), b["ids"][:, -b["C"]:])
+            logp = self._logp(self.model, b)
             for i, s in enumerate(micro):
                 s.old_logp = logp[i, b["C"] - len(s.completion):].clone()
 
@@ -275,8 +306,7 @@ class Learner:
     def sequence_logprob(self, prompt_ids: list[int], completion_ids: list[int]) -> float:
         """Sum of log-probs of `completion_ids` after `prompt_ids` under the current policy."""
         s = _Sample(list(prompt_ids), list(completion_ids), None, 0.0)
-        b = self._batch_tensors([s])
-        return float(token_logprobs(self._logits(self.model, b), b["ids"][:, -b["C"]:]).sum())
+        return float(self._logp(self.model, self._batch_tensors([s])).sum())
 
     # ------------------------------------------------------------------ checkpoints
 
