@@ -115,9 +115,14 @@ def status_command(run_dir: Path, as_json: bool) -> None:
         return
     table = Table(show_header=False, box=None)
     for key, value in info.items():
-        if key != "islands":
+        if key not in ("islands", "by_policy_version"):
             table.add_row(key.replace("_", " "), str(value))
     console.print(table)
+    ver = Table("policy version", "rollouts", "children", "best fitness", "mean fitness")
+    for row in info["by_policy_version"]:
+        ver.add_row(*(str(row[k]) for k in ("version", "rollouts", "children")),
+                    *("-" if row[k] is None else f"{row[k]:.3f}" for k in ("best_fitness", "mean_fitness")))
+    console.print(ver)
     isl = Table("island", "elites", "best fitness")
     for row in info["islands"]:
         isl.add_row(str(row["island"]), str(row["elites"]), f"{row['best_fitness']:.3f}")

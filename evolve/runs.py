@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 from evolve.config import RunConfig, dump_yaml, load_config
 from evolve.db import repo
 from evolve.db.engine import open_database, sqlite_url
-from evolve.db.models import Rollout
+from evolve.db.models import Program, Rollout
 from evolve.loop import Budget, Loop
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator import Mutator, build_mutator
@@ -179,6 +179,7 @@ def status(run_dir: Path) -> dict:
         best = repo.get_program(s, r.run_id, c["best_seq"]) if c.get("best_seq") is not None else None
         version = s.scalar(select(func.max(Rollout.policy_version)).where(Rollout.run_id == r.run_id))
         n_programs = repo.count_programs(s, r.run_id)
+        per_version = _per_policy_version(s, r.run_id)
     d = len(run.problem["tests"])
     solved_tests = set()
     for _, p in cells:
@@ -203,5 +204,24 @@ def status(run_dir: Path) -> dict:
         "children_per_min": round(60 * c.get("children", 0) / elapsed, 2) if elapsed else None,
         "policy_version": version or 0,
         "model_version": run.policy_version or 0,  # newest adapter trained online (evolve.online)
+        "by_policy_version": per_version,
         "islands": [{"island": i, **v} for i, v in sorted(islands.items())],
     }
+
+
+def _per_policy_version(s, run_id: str) -> list[dict]:
+    """Which adapter version sampled what: rollouts (completions), the new programs they
+    produced, and those programs' best and mean fitness (seed programs excluded)."""
+    rolls = dict(s.execute(select(Rollout.policy_version, func.count()).where(Rollout.run_id == run_id)
+                           .group_by(Rollout.policy_version)).all())
+    kids = {v: (n, best, mean) for v, n, best, mean in s.execute(
+        select(Program.policy_version, func.count(), func.max(Program.fitness), func.avg(Program.fitness))
+        .where(Program.run_id == run_id, Program.origin == "child")
+        .group_by(Program.policy_version)).all()}
+    out = []
+    for v in sorted(set(rolls) | set(kids)):
+        n, best, mean = kids.get(v, (0, None, None))
+        out.append({"version": v, "rollouts": rolls.get(v, 0), "children": n,
+                    "best_fitness": None if best is None else round(best, 4),
+                    "mean_fitness": None if mean is None else round(mean, 4)})
+    return out

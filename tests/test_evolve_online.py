@@ -93,6 +93,11 @@ def test_status_shows_model_version(online_run):
     info = json.loads(res.output)
     n = sum(1 for e in _rows(online_run, Event, Event.kind == "train") if e.detail["updated"])
     assert info["model_version"] == n >= 2 and info["policy_version"] == 2
+    per = {row["version"]: row for row in info["by_policy_version"]}
+    assert sorted(per) == [0, 1, 2] and [per[v]["rollouts"] for v in (0, 1, 2)] == [16, 8, 8]
+    assert sum(row["children"] for row in per.values()) == info["children"]
+    table = CliRunner().invoke(main, ["status", str(online_run)])
+    assert table.exit_code == 0 and "policy version" in table.output
 
 
 def test_resume_restores_the_learner(online_run, tmp_path):
