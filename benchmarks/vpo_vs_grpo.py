@@ -353,12 +353,15 @@ def main() -> None:
     a.out.mkdir(parents=True, exist_ok=True)
     report = {"preset": preset, "plan": asdict(plan), "suite": str(SUITE.relative_to(ROOT)),
               "eval_temperature": EVAL_TEMPERATURE, "wall_s": round(time.time() - t0, 1),
+              # every arm's own training + evaluation time, also of arms reused from --work
+              "compute_s": round(sum(r["train_s"] + r["eval_s"] for r in results.values()), 1),
               "summary": summary, "arms": results}
     (a.out / f"{stem}.json").write_text(json.dumps(report, indent=1))
     plot(results, a.out / f"{stem}.png",
          f"Qwen2.5-Coder-0.5B + LoRA, {plan.steps} steps/arm, {plan.eval_answers} answers/problem"
          f" ({stem})")
-    print(f"wrote {a.out / stem}.json and .png ({time.time() - t0:.0f} s)")
+    print(f"wrote {a.out / stem}.json and .png ({time.time() - t0:.0f} s; arms' own time"
+          f" {report['compute_s'] / 60:.1f} min)")
 
 
 if __name__ == "__main__":
