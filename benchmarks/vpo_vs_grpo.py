@@ -21,7 +21,7 @@ max of the answers' fitness (mean test pass rate), diversity = mean pairwise L1 
 answers' test vectors, both averaged over problems.
 
     python benchmarks/vpo_vs_grpo.py [--quick] [--arms base,grpo,multi_rlvr,vpo] [--threads N]
-        [--steps S --group G --eval-answers N --problems ID,ID --name STEM]   (preset overrides)
+        [--steps S --group G --eval-answers N --problems ID,ID --seed N --name STEM]   (overrides)
 
 Writes benchmarks/results/vpo_vs_grpo[_quick].json and .png; intermediate adapters and logs go
 to --work (finished arms with an unchanged plan are reused on a rerun).
@@ -309,6 +309,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--problems", help="override the problem ids (comma-separated)")
     p.add_argument("--name", help="output stem (default vpo_vs_grpo, _quick with --quick)")
     p.add_argument("--threads", type=int, help="torch threads (loaded machine: 1)")
+    p.add_argument("--seed", type=int, help="override the seed (sampling, learner, Dirichlet draws)")
     p.add_argument("--model", help="prepared model name or directory")
     p.add_argument("--work", type=Path, default=Path("/tmp/vpo_vs_grpo"),
                    help="adapters, logs and per-arm results")
@@ -324,6 +325,8 @@ def main() -> None:
     plan = replace(plan, **{k: v for k, v in (
         ("steps", a.steps), ("threads", a.threads), ("model", a.model), ("group", a.group),
         ("eval_answers", a.eval_answers), ("problems", problems)) if v})
+    if a.seed is not None:
+        plan = replace(plan, seed=a.seed)
     names = [n.strip() for n in a.arms.split(",") if n.strip()]
     unknown = [n for n in names if n not in ARMS]
     if unknown:
