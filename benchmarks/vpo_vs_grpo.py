@@ -140,12 +140,14 @@ def run_config(plan: Plan) -> dict:
 
 def gap_summary(curves: dict[str, list[float]], ref: str = "grpo", arm: str = "vpo") -> dict:
     """best@k difference arm - ref at every k, the first k from which the arm stays ahead (None
-    if never) and whether the gap widens (last k's gap above the k=1 gap)."""
+    if never) and whether its lead widens (the last k's lead above the lead at that first k;
+    False when the arm is never ahead: a shrinking deficit is not a widening gap)."""
     if ref not in curves or arm not in curves:
         return {}
     diff = [a - b for a, b in zip(curves[arm], curves[ref])]
     ahead_from = next((i + 1 for i in range(len(diff)) if all(d > 0 for d in diff[i:])), None)
-    return {"diff": diff, "ahead_from_k": ahead_from, "widens": bool(diff and diff[-1] > diff[0])}
+    widens = ahead_from is not None and diff[-1] > diff[ahead_from - 1]
+    return {"diff": diff, "ahead_from_k": ahead_from, "widens": widens}
 
 
 def diversity_ratio(div: dict[str, float], ref: str = "grpo", arm: str = "vpo") -> float | None:

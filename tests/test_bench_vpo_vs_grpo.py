@@ -57,6 +57,11 @@ def test_gap_summary_and_diversity_ratio(bench):
     assert s["ahead_from_k"] == 2 and s["widens"] is True
     assert bench.gap_summary({"grpo": [0.5, 0.6], "vpo": [0.6, 0.5]})["ahead_from_k"] is None
     assert bench.gap_summary({"vpo": [1.0]}) == {}
+    # regression: a deficit shrinking from -0.24 to -0.08 was reported as a widening gap
+    behind = bench.gap_summary({"grpo": [0.34, 0.75], "vpo": [0.10, 0.67]})
+    assert behind["ahead_from_k"] is None and behind["widens"] is False
+    late = bench.gap_summary({"grpo": [0.3, 0.4, 0.4], "vpo": [0.1, 0.45, 0.45]})
+    assert late["ahead_from_k"] == 2 and late["widens"] is False
     assert bench.diversity_ratio({"grpo": 0.5, "vpo": 2.0}) == 4.0
     assert bench.diversity_ratio({"grpo": 0.0, "vpo": 2.0}) is None
 
