@@ -88,10 +88,19 @@ def _novel_tests(r: RolloutRow, ctx: RewardContext) -> list[list[float]]:
     return [[0.0 if i in solved else x for i, x in enumerate(row)] for row in r.rewards]
 
 
+def _new_programs(r: RolloutRow, ctx: RewardContext) -> list[list[float]]:
+    """Scores only for answers that became new programs: re-writing a program the island already
+    holds earns nothing (with raw scores a real run collapsed onto exactly that)."""
+    slots = (r.answers or {}).get("slots", {})
+    return [list(row) if slots.get(str(k), {}).get("status") == "child" else [0.0] * len(row)
+            for k, row in enumerate(r.rewards, start=1)]
+
+
 REWARD_TRANSFORMS: dict[str, Callable[[RolloutRow, RewardContext], list[list[float]]]] = {
     "scores": _scores,
     "improvement": _improvement,
     "novel_tests": _novel_tests,
+    "new_programs": _new_programs,
 }
 
 

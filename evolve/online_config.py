@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trainer.config import LearnerConfig
 
-RewardMode = Literal["scores", "improvement", "novel_tests"]
+RewardMode = Literal["scores", "improvement", "novel_tests", "new_programs"]
 
 
 class OnlineOptions(BaseModel):
@@ -25,7 +25,8 @@ class OnlineOptions(BaseModel):
         description="reward row of an answer: scores = the child's per-test score vector;"
         " improvement = max(0, child - parent) per test; novel_tests = the child's scores on"
         " the tests that no program of the run (seeds included) passed when the rollout's batch"
-        " was planned, the others zeroed",
+        " was planned, the others zeroed; new_programs = scores for answers that became new"
+        " programs, zero for re-writes of programs the island already holds",
     )
     share_weights: bool = Field(
         default=True,

@@ -23,7 +23,7 @@ def test_discover_config_validates():
     t = cfg.trainer
     assert t is not None and t.advantage.estimator == "vpo" and t.lora is not None
     assert 1e-4 <= t.lr <= 5e-4 and t.online.share_weights
-    assert t.online.reward == "improvement"  # raw scores reward re-writing known programs
+    assert t.online.reward == "new_programs"  # raw scores reward re-writing known programs
     assert "configs/discover.yaml" in (ROOT / "scripts" / "discover.sh").read_text()
 
 

@@ -138,6 +138,7 @@ def test_reward_transforms():
     class Row:
         prompt_id, iteration = 7, 5
         rewards = [[1.0, 0.5, 0.0], [0.0, 1.0, 1.0]]
+        answers = {"slots": {"1": {"status": "known", "seq": 3}, "2": {"status": "child", "seq": 9}}}
 
     ctx = RewardContext(parent_scores={7: [0.5, 0.5, 0.5]}, batch_start={7: 5},
                         passed_by_iteration=[(2, frozenset({1})), (5, frozenset({2}))],
@@ -146,6 +147,8 @@ def test_reward_transforms():
     assert REWARD_TRANSFORMS["improvement"](Row, ctx) == [[0.5, 0.0, 0.0], [0.0, 0.5, 0.5]]
     # test 1 was passed by a program of iteration 2 < 5 (the batch start); iteration 5 was not
     assert REWARD_TRANSFORMS["novel_tests"](Row, ctx) == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    # a re-write of a program the island holds (known) earns nothing; a new child its scores
+    assert REWARD_TRANSFORMS["new_programs"](Row, ctx) == [[0.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
 
 
 def test_reward_context_from_the_run_database(online_run):
