@@ -177,7 +177,6 @@ def status(run_dir: Path) -> dict:
         c = dict(run.counters)
         cells = repo.load_cells(s, r.run_id)
         best = repo.get_program(s, r.run_id, c["best_seq"]) if c.get("best_seq") is not None else None
-        version = s.scalar(select(func.max(Rollout.policy_version)).where(Rollout.run_id == r.run_id))
         n_programs = repo.count_programs(s, r.run_id)
         per_version = _per_policy_version(s, r.run_id)
     d = len(run.problem["tests"])
@@ -202,7 +201,7 @@ def status(run_dir: Path) -> dict:
         "tests": d, "tests_solved_by_some_elite": len(solved_tests),
         "solved_seq": c.get("solved_seq"), "elapsed_s": round(elapsed, 1),
         "children_per_min": round(60 * c.get("children", 0) / elapsed, 2) if elapsed else None,
-        "policy_version": version or 0,
+        "policy_version": max((v["version"] for v in per_version if v["rollouts"]), default=0),
         "model_version": run.policy_version or 0,  # newest adapter trained online (evolve.online)
         "by_policy_version": per_version,
         "islands": [{"island": i, **v} for i, v in sorted(islands.items())],

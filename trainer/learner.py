@@ -48,10 +48,6 @@ class _Sample:
     advantage: float
     old_logp: torch.Tensor | None = None  # step-start log-probs when several minibatches
 
-    @property
-    def length(self) -> int:
-        return len(self.prompt) + len(self.completion)
-
 
 def _pack_length(pack: list[_Sample]) -> int:
     """Tokens of one packed row: the shared prompt once plus every completion."""
@@ -96,9 +92,6 @@ class Learner:
         )
         self.rng = np.random.default_rng(cfg.seed)
         self.version = 0
-        mcfg = getattr(self.model, "config", None)
-        pad = getattr(mcfg, "pad_token_id", None)
-        self.pad_id = int(pad if pad is not None else (getattr(mcfg, "eos_token_id", 0) or 0))
         self.logger = MetricsLogger(cfg.metrics_jsonl, cfg.tensorboard_dir)
 
     # ------------------------------------------------------------------ training
@@ -274,9 +267,7 @@ class Learner:
         ref = self._ref_logp(b) if self.config.loss.kl_coef > 0 else None
         old = None
         if micro[0].old_logp is not None:
-            old = torch.zeros_like(logp)
-            for i, s in enumerate(micro):
-                old[i, b["C"] - len(s.completion):] = s.old_logp
+            old = self._unpack(torch.cat([s.old_logp for s in micro]), b)
         batch = LossBatch(
             logp=logp, mask=b["mask"], advantages=torch.tensor([s.advantage for s in micro]),
             old_logp=old, behavior_logp=b["behav"], ref_logp=ref,

@@ -24,7 +24,6 @@ _HEADER = re.compile(
     rf"(?P<num>\d{{1,3}})(?![\d.]\d)(?P<rest>.*)$",
     re.IGNORECASE,
 )
-_FENCE = FENCE
 _SEARCH = re.compile(r"^[ \t]*<{5,9}[ \t]*SEARCH[ \t]*$")
 _DIVIDER = re.compile(r"^[ \t]*={5,9}[ \t]*$")
 _REPLACE = re.compile(r"^[ \t]*>{5,9}[ \t]*REPLACE[ \t]*$")
@@ -89,7 +88,7 @@ def _split(text: str) -> tuple[list[_Section], bool]:
             continue
         sec = sections[-1]
         sec.lines.append(line)
-        f = _FENCE.match(line)
+        f = FENCE.match(line)
         if f:
             lang = f.group("lang").lower()
             if block is not None and not lang:
@@ -126,7 +125,7 @@ def _diff_blocks(lines: list[str]) -> tuple[list[SearchReplace], list[str]]:
             else:
                 errors.append(">>>>>>> REPLACE without <<<<<<< SEARCH")
             state = "idle"
-        elif _FENCE.match(line) and state != "idle":
+        elif FENCE.match(line) and state != "idle":
             continue  # fences wrapped around or inside blocks carry no code
         elif state == "search":
             search.append(line)
