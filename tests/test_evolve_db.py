@@ -42,7 +42,42 @@ def test_postgres_migrations_match_models(postgres_url):
     assert _no_drift(e) == []
     open_database(postgres_url)
     with e.connect() as c:
-        assert c.execute(text("SELECT version_num FROM evolve_alembic_version")).scalar() == "0001"
+        assert c.execute(text("SELECT version_num FROM evolve_alembic_version")).scalar() == _head()
+
+
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from evolve.db.engine import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_a_database_of_the_first_schema_upgrades_in_place(tmp_path):
+    """A run written before 0002 (no per-token sampled mask, no batch stats) opens and migrates."""
+    from alembic import command
+    from alembic.config import Config
+
+    from evolve.db.engine import MIGRATIONS, make_engine
+
+    url = sqlite_url(tmp_path / "old.db")
+    old = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with old.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO runs VALUES ('r', 'p', '{}', '{}', 0, 'seeded', '', '{}', '{}', '[]', '{}',"
+            " 0, '2026-01-01', '2026-01-01')")
+    e = open_database(url)
+    assert _no_drift(e) == []
+    with e.connect() as c:
+        assert c.exec_driver_sql("SELECT id FROM runs").scalar() == "r"
 
 
 def _run(s, rid="r1"):

@@ -392,7 +392,7 @@ def test_diff_prompt_answered_with_rewrites_is_still_usable():
 
 
 def test_closed_code_blocks_and_their_end():
-    from evolve.mutator.stopping import closed_code_blocks, end_of_blocks
+    from evolve.mutations.fences import closed_code_blocks, end_of_blocks
 
     text = "### Answer 1\n```python\nx = 1\n```\nSome prose\n### Answer 2\n```\ny = '```'\n  ```\nmore"
     assert closed_code_blocks(text) == 2 and closed_code_blocks(text[: text.index("  ```")]) == 1

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from evolve.mutations.models import Answer, AnswerIssue, ParsedCompletion, SearchReplace
-from evolve.mutator.stopping import FENCE
+from evolve.mutations.fences import FENCE
 
 MAX_CHARS = 400_000  # a 1024-token completion is ~4 kB; beyond this is garbage by definition
 _WORDS = r"answer|solution|option|version|approach|variant|attempt|edit"

@@ -34,10 +34,23 @@ class Completion(BaseModel):
 
     text: str
     token_ids: list[int] | None = Field(description="None when the backend cannot return ids")
-    logprobs: list[float] | None = Field(description="one per token id: sampling log-probs")
+    logprobs: list[float | None] | None = Field(
+        description="one per token id: sampling log-probs (None at tokens the harness inserted)")
     prompt_token_ids: list[int] | None
     finish_reason: Literal["stop", "length"]
     policy_version: int = Field(ge=0, description="0 = base model, N = adapter loaded as version N")
+    sampled: list[bool] | None = Field(
+        default=None,
+        description="per token id: sampled by the model (False = inserted by the harness,"
+        " evolve.mutations.scaffold); None = every token was sampled",
+    )
+
+    @property
+    def sampled_tokens(self) -> int:
+        """Tokens the model generated (inserted scaffold tokens excluded)."""
+        if self.token_ids is None:
+            return 0
+        return len(self.token_ids) if self.sampled is None else sum(self.sampled)
 
 
 class Mutator(ABC):

@@ -16,7 +16,7 @@ from typing import Any
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import OpenAIConfig, SamplingParams
 from evolve.mutator.http import HTTPError, request_json
-from evolve.mutator.stopping import end_of_blocks
+from evolve.mutations.fences import end_of_blocks
 
 log = logging.getLogger("evolve.mutator.openai")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -17,7 +19,8 @@ import torch
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, TransformersConfig
 from evolve.mutator.models import MODEL_SPECS, is_prepared, model_dir
-from evolve.mutator.stopping import closed_code_blocks
+from evolve.mutations.fences import answer_end, closed_code_blocks
+from evolve.mutations.scaffold import Scaffold
 
 log = logging.getLogger("evolve.mutator.transformers")
 COMPACT_FRACTION = 0.25  # drop finished rows once this share of the batch is done
@@ -70,6 +73,52 @@ def sample_next(
     logp = torch.log_softmax(x, dim=-1)
     tok = torch.multinomial(logp.exp(), 1, generator=gen)[:, 0]
     return tok, logp.gather(-1, tok[:, None])[:, 0]
+
+
+@dataclass
+class _Row:
+    """One sequence being generated: its tokens and where it stands in the scaffold."""
+
+    toks: list[int] = field(default_factory=list)
+    lps: list[float | None] = field(default_factory=list)
+    sampled: list[bool] = field(default_factory=list)
+    forced: deque = field(default_factory=deque)  # harness tokens still to feed
+    segments: list[tuple[int, int]] = field(default_factory=list)  # answers' sampled spans
+    seg: int = 0  # where the current answer's sampled code starts
+    n_sampled: int = 0
+    finish: str = "length"
+    done: bool = False
+
+    @classmethod
+    def start(cls, opening: list[int]) -> "_Row":
+        """The first opening is prefilled with the prompt: it is already in the sequence."""
+        row = cls(toks=list(opening), lps=[None] * len(opening), sampled=[False] * len(opening))
+        row.seg = len(opening)
+        row.segments.append((row.seg, row.seg))
+        return row
+
+    def push(self, tok: int, lp: float) -> None:
+        self.toks.append(tok)
+        self.lps.append(lp)
+        self.sampled.append(True)
+        self.n_sampled += 1
+        if self.segments:
+            self.segments[-1] = (self.seg, len(self.toks))
+
+    def insert(self) -> int:
+        tok = self.forced.popleft()
+        self.toks.append(tok)
+        self.lps.append(None)
+        self.sampled.append(False)
+        return tok
+
+    def next_answer(self, opening: list[int]) -> None:
+        self.forced.extend(opening)
+        self.seg = len(self.toks) + len(opening)
+        self.segments.append((self.seg, self.seg))
+
+    def finish_as(self, reason: str) -> None:
+        self.finish, self.done = reason, True
 
 
 class TransformersMutator(Mutator):
@@ -131,61 +180,91 @@ class TransformersMutator(Mutator):
         size = self.config.max_batch
         for start in range(0, len(jobs), size):
             chunk = jobs[start : start + size]
-            for (i, ids), (toks, lps, fin) in zip(chunk, self._sample([j[1] for j in chunk], params, gen)):
-                out[i].append(self._completion(ids, toks, lps, fin, params))
+            for (i, ids), row in zip(chunk, self._sample([j[1] for j in chunk], params, gen)):
+                out[i].append(self._completion(ids, row, params))
         return out
 
-    def _completion(self, prompt_ids, toks, lps, finish, params) -> Completion:
-        body = toks[:-1] if finish == "stop" and toks and toks[-1] in self.eos_ids else toks
-        text = self.tokenizer.decode(body, skip_special_tokens=True)
-        for s in params.stop:
-            cut = text.find(s)
-            if cut >= 0:
-                text, finish = text[:cut], "stop"
-        if params.stop_after_blocks and closed_code_blocks(text) >= params.stop_after_blocks:
-            finish = "stop"
+    def _text(self, toks: list[int]) -> str:
+        body = toks[:-1] if toks and toks[-1] in self.eos_ids else toks
+        return self.tokenizer.decode(body, skip_special_tokens=True)
+
+    def _completion(self, prompt_ids: list[int], row: "_Row", params: SamplingParams) -> Completion:
+        finish = row.finish
+        if params.scaffold is not None:
+            text = "".join(op + self._segment_text(row, k) for k, op in enumerate(params.scaffold.openings[: len(row.segments)]))
+        else:
+            text = self._text(row.toks)
+            for s in params.stop:
+                cut = text.find(s)
+                if cut >= 0:
+                    text, finish = text[:cut], "stop"
+            if params.stop_after_blocks and closed_code_blocks(text) >= params.stop_after_blocks:
+                finish = "stop"
         return Completion(
-            text=text, token_ids=toks, logprobs=lps, prompt_token_ids=list(prompt_ids),
+            text=text, token_ids=row.toks, logprobs=row.lps, prompt_token_ids=list(prompt_ids),
             finish_reason=finish, policy_version=self._version,
+            sampled=row.sampled if params.scaffold is not None else None,
         )
 
+    def _segment_text(self, row: "_Row", k: int) -> str:
+        """Answer k's code as written, cut just after its closing fence."""
+        a, b = row.segments[k]
+        text = self._text(row.toks[a:b])
+        cut = answer_end(text)
+        return text if cut is None else text[:cut]
+
+    def _opening_ids(self, scaffold: Scaffold) -> list[list[int]]:
+        return [list(self.tokenizer(o, add_special_tokens=False)["input_ids"]) for o in scaffold.openings]
+
     @torch.inference_mode()
-    def _sample(self, batch: list[list[int]], params: SamplingParams, gen: torch.Generator):
+    def _sample(self, batch: list[list[int]], params: SamplingParams, gen: torch.Generator) -> list["_Row"]:
+        """Batched sampling with a KV cache.  With a scaffold, the first opening is prefilled with
+        the prompt and later openings are fed one token per step (forced, never re-prefilled)."""
         from transformers import DynamicCache
 
-        B, L = len(batch), max(len(x) for x in batch)
+        sc = params.scaffold
+        openings = self._opening_ids(sc) if sc is not None else []
+        state = [_Row.start(openings[0] if openings else []) for _ in batch]
+        full = [x + st.toks for x, st in zip(batch, state)]
+        B, L = len(full), max(len(x) for x in full)
         ids = torch.full((B, L), self.pad_id, dtype=torch.long)
         mask = torch.zeros((B, L), dtype=torch.long)
-        for r, x in enumerate(batch):
+        for r, x in enumerate(full):
             ids[r, L - len(x):] = torch.tensor(x, dtype=torch.long)
             mask[r, L - len(x):] = 1
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.model.config)
-        eos = torch.tensor(self.eos_ids)
-        toks: list[list[int]] = [[] for _ in batch]
-        lps: list[list[float]] = [[] for _ in batch]
-        finish: list[str] = ["length"] * B
+        eos = set(self.eos_ids)
         rows = torch.arange(B)  # original row of each batch position
         alive = torch.ones(B, dtype=torch.bool)  # finished rows idle (pad) until compacted away
         logits = self._forward(ids, mask, pos, cache)
         nxt = pos[:, -1] + 1
-        for step in range(params.max_tokens):
+        while True:
             tok, lp = sample_next(logits, params, gen)
             tl, ll, al = tok.tolist(), lp.tolist(), alive.tolist()
+            feed = [self.pad_id] * len(tl)
             for j, r in enumerate(rows.tolist()):
-                if al[j]:
-                    toks[r].append(tl[j])
-                    lps[r].append(ll[j])
-            done = alive & torch.isin(tok, eos)
-            if params.stop or params.stop_after_blocks:
-                hits = [al[j] and self._hit_stop(toks[r], params) for j, r in enumerate(rows.tolist())]
-                done |= torch.tensor(hits, dtype=torch.bool)
-            for r in rows[done].tolist():
-                finish[r] = "stop"
+                if not al[j]:
+                    continue
+                st = state[r]
+                if st.forced:
+                    feed[j] = st.insert()
+                    continue
+                feed[j] = tl[j]
+                st.push(tl[j], ll[j])
+                if tl[j] in eos:
+                    st.finish_as("stop")
+                elif sc is not None:
+                    self._scaffold_step(st, sc, openings)
+                elif (params.stop or params.stop_after_blocks) and self._hit_stop(st.toks, params):
+                    st.finish_as("stop")
+                if not st.done and st.n_sampled >= params.max_tokens:
+                    st.finish_as("length")
+            done = torch.tensor([not al[j] or state[r].done for j, r in enumerate(rows.tolist())])
             alive &= ~done
-            if not bool(alive.any()) or step == params.max_tokens - 1:
+            if not bool(alive.any()):
                 break
-            tok = tok.masked_fill(~alive, self.pad_id)
+            tok = torch.tensor(feed, dtype=torch.long).masked_fill(~alive, self.pad_id)
             if (~alive).float().mean() >= COMPACT_FRACTION:
                 keep = alive.nonzero()[:, 0]
                 cache.batch_select_indices(keep)
@@ -193,11 +272,26 @@ class TransformersMutator(Mutator):
             mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
             logits = self._forward(tok[:, None], mask, nxt[:, None], cache)
             nxt = nxt + 1
-        return list(zip(toks, lps, finish))
+        return state
+
+    def _scaffold_step(self, st: "_Row", sc: Scaffold, openings: list[list[int]]) -> None:
+        """After a sampled token: close the answer at its fence (or its token cap), then queue
+        the next opening or finish the completion."""
+        seg = len(st.toks) - st.seg
+        closed = any(c in self.tokenizer.decode(st.toks[-1:]) for c in "`") and \
+            answer_end(self._text(st.toks[st.seg:])) is not None
+        capped = sc.max_answer_tokens is not None and seg >= sc.max_answer_tokens
+        if not (closed or capped):
+            return
+        st.segments[-1] = (st.seg, len(st.toks))
+        if len(st.segments) == len(openings):
+            st.finish_as("stop" if closed else "length")
+            return
+        st.next_answer(openings[len(st.segments)])
 
     def _forward(self, ids, mask, pos, cache) -> torch.Tensor:
         out = self.model(
-            input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache,
+            input_ids=ids, attention_mask=mask, position_ids=pos, cache=cache,
             use_cache=True, logits_to_keep=1,
         )
         return out.logits[:, -1, :].float()
