@@ -21,9 +21,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from evolve.answers import programs_to_run
 from evolve.mutations import AnswerIssue, MutationOutcome, mutate
 from evolve.mutator import Completion, Mutator, MutatorError
-from evolve.search import BatchPlan, Scored, Search, code_hash
+from evolve.scored import Scored
+from evolve.search import BatchPlan, Search
 from problems.model import Problem
 from sandbox.results import EvalResult
 
@@ -94,7 +96,7 @@ class Loop:
 
     def _generate(self, plan: BatchPlan) -> list[list[Completion]]:
         cfg = self.search.config.mutation
-        params = cfg.params(plan.sample_seed)
+        params = cfg.params(plan.sample_seed, parent=self.search.problem.initial_program)
         out = self.mutator.generate([p.messages() for p in plan.prompts], cfg.completions, params)
         if len(out) != len(plan.prompts) or any(len(g) != cfg.completions for g in out):
             raise MutatorError(f"mutator returned {[len(g) for g in out]} completions for "
@@ -124,21 +126,13 @@ class Loop:
         s, m = self.search, self.search.config.mutation.answers
         done = s.committed(plan)
         work = []
-        to_eval: dict[str, str] = {}
         for p, group in zip(plan.prompts, completions):
             for j, comp in enumerate(group):
-                if (p.prompt_id, j) in done:
-                    continue
-                outcome = safe_mutate(p.parent.code, comp.text, m)
-                work.append((p, j, comp, outcome))
-                for child in outcome.children:
-                    if child.syntax_error or not 1 <= child.slot <= m:
-                        continue
-                    h = code_hash(child.code)
-                    if s.archive.known(p.island, h) is None:
-                        to_eval.setdefault(h, child.code)
-        evals = s.stored(list(to_eval))  # same code already evaluated on another island
-        fresh = {h: code for h, code in to_eval.items() if h not in evals}
+                if (p.prompt_id, j) not in done:
+                    work.append((p, j, comp, safe_mutate(p.parent.code, comp.text, m)))
+        children = programs_to_run([w[3] for w in work], m)
+        evals = s.stored(list(children))  # the same code already evaluated in this run
+        fresh = {h: code for h, code in children.items() if h not in evals}
         results = self.sandbox.evaluate_many(s.problem, list(fresh.values())) if fresh else []
         s.counters.evaluations += len(results)
         d = len(s.problem.tests)

@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from evolve.answers import stored_record
 from evolve.config import RunConfig
 from evolve.db import repo
 from evolve.db.models import Program, PromptRow
@@ -43,7 +44,7 @@ from evolve.map_elites import PASS_SCORE
 from evolve.mutator import Mutator, MutatorError
 from evolve.online_config import TrainerConfig
 from trainer.config import LearnerConfig
-from trainer.records import Rollout, RolloutGroup
+from trainer.records import RolloutGroup
 
 log = logging.getLogger("evolve.online")
 ADAPTERS_DIR = "adapters"
@@ -139,22 +140,9 @@ def complete_groups(rows: list[RolloutRow], size: int) -> list[list[RolloutRow]]
 
 def to_groups(groups: list[list[RolloutRow]], rewards: Callable[[RolloutRow], list[list[float]]],
               m: int, d: int) -> list[RolloutGroup]:
-    """Trainer records; a rollout without prompt token ids keeps its rewards (it still counts in
-    the group's normalisation) but no tokens, so the learner drops it from the loss."""
-    out = []
-    for g in groups:
-        recs = []
-        for r in g:
-            ids = r.token_ids if r.token_ids and r.prompt_token_ids else []
-            recs.append(Rollout(
-                group_id=r.group_id, prompt_ids=r.prompt_token_ids or [], completion_ids=ids,
-                behavior_logprobs=r.logprobs if ids and r.logprobs else None,
-                policy_version=r.policy_version, truncated=r.truncated, rewards=rewards(r),
-                valid=list(r.valid), answer_keys=list(r.answer_keys),
-                meta={"rollout_id": r.id, "iteration": r.iteration},
-            ))
-        out.append(RolloutGroup(group_id=g[0].group_id, rollouts=recs, num_answers=m, num_tests=d))
-    return out
+    """Trainer records of stored rollouts (evolve.answers.stored_record)."""
+    return [RolloutGroup(group_id=g[0].group_id, num_answers=m, num_tests=d,
+                         rollouts=[stored_record(r, rewards(r)) for r in g]) for g in groups]
 
 
 # --- the learner over the mutator's weights ---------------------------------------------------

@@ -15,6 +15,7 @@ from string import Template
 
 from evolve.mutations.fmt import FormatMode, format_instructions
 from problems.model import Problem
+from sandbox.results import PASS_SCORE
 
 TEMPLATES: dict[str, str] = {
     "system": (
@@ -144,7 +145,7 @@ class PromptBuilder:
         user = self.t["task"].substitute(
             statement=self.problem.statement.strip() or self.problem.title or self.problem.id,
             fitness=f"{parent.fitness:.3f}",
-            passed=sum(s >= 1.0 - 1e-9 for s in shown),
+            passed=sum(s >= PASS_SCORE for s in shown),
             total=len(shown),
             code=_block(parent.code),
             failing=self._failing(parent),

@@ -10,11 +10,9 @@ in-memory state is stale: the caller must stop and reload.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import deque
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -23,19 +21,17 @@ from evolve.config import RunConfig
 from evolve.db import repo
 from evolve.db.models import Batch, Program, PromptRow, Rollout, Run
 from evolve.islands import Archive, Placement
+from evolve.answers import answer_rows
 from evolve.map_elites import PASS_SCORE, Candidate, Descriptor, TestLayout
-from evolve.mutations import MutationOutcome, normalize_code
+from evolve.mutations import MutationOutcome
 from evolve.mutator import Completion
 from evolve.prompts import Failure, ProgramView, PromptBuilder, child_summary, completion_summary
+from evolve.scored import Scored, code_hash
 from evolve.selection import complementary
 from problems.model import Problem
 from sandbox.results import EvalResult
 
-
-@lru_cache(maxsize=4096)
-def code_hash(code: str) -> str:
-    """Identity of a program: formatting and comments do not count (mutations.normalize_code)."""
-    return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+__all__ = ["BatchPlan", "PlannedPrompt", "Scored", "Search", "code_hash"]
 
 
 def rng_state(rng: np.random.Generator) -> str:
@@ -46,31 +42,6 @@ def rng_from(state: str) -> np.random.Generator:
     bg = np.random.PCG64()
     bg.state = json.loads(state)
     return np.random.Generator(bg)
-
-
-def failures_of(result: EvalResult) -> list[list[str]]:
-    return [[o.test_id, o.status, o.message] for o in result.outcomes if o.status != "passed"]
-
-
-@dataclass(frozen=True)
-class Scored:
-    """An evaluation as stored: score vector, fitness, candidate-level error, failing tests."""
-
-    scores: tuple[float, ...]
-    fitness: float
-    error: str = ""
-    failures: list = field(default_factory=list)
-
-    @classmethod
-    def of(cls, result: EvalResult, n_tests: int) -> "Scored":
-        if len(result.scores) != n_tests:  # a broken evaluation must not corrupt the archive
-            why = result.error or f"{len(result.scores)} scores for {n_tests} tests"
-            return cls((0.0,) * n_tests, 0.0, why, failures_of(result))
-        return cls(tuple(result.scores), result.fitness, result.error, failures_of(result))
-
-    @classmethod
-    def of_row(cls, p: Program) -> "Scored":
-        return cls(tuple(p.scores), p.fitness, p.error, p.failures)
 
 
 def candidate(p: Program) -> Candidate:
@@ -310,10 +281,10 @@ class Search:
     def commit_completion(self, p: PlannedPrompt, index: int, comp: Completion,
                           outcome: MutationOutcome, evals: dict[str, Scored]) -> None:
         """The rollout of one completion and every new child it yields, in one transaction.
+        `evals` holds the evaluation of every evaluable child (stored or fresh), by code hash.
         Everything is decided first, then written in one flush (no row written twice)."""
         m, d = self.config.mutation.answers, len(self.problem.tests)
-        rewards = [[0.0] * d for _ in range(m)]
-        valid, keys = [False] * m, [""] * m
+        rows = answer_rows(outcome, m, d, evals)
         slots: dict[int, dict[str, Any]] = {}
         parts: list[tuple[int, str]] = []  # (slot, outcome) for the attempts summary
         admitted: list[tuple[Program, Candidate, Placement]] = []
@@ -328,12 +299,9 @@ class Search:
                     parts.append((k, f"answer {k} rejected: syntax error: {child.syntax_error}"))
                     c.rejected += 1
                     continue
-                h = code_hash(child.code)
-                keys[k - 1] = h
+                h = rows.keys[k - 1]
                 known = self.archive.known(p.island, h)
                 if known is not None:
-                    same = evals.get(h) or Scored.of_row(repo.get_program(s, self.run_id, known))
-                    rewards[k - 1], valid[k - 1] = list(same.scores), True
                     slots[k] = {"status": "known", "seq": known}
                     parts.append((k, f"answer {k}: same program as #{known}"))
                     c.duplicates += 1
@@ -345,7 +313,6 @@ class Search:
                     policy_version=comp.policy_version, prompt_id=p.prompt_id, slot=k,
                 )
                 admitted.append((prog, cand, pl))
-                rewards[k - 1], valid[k - 1] = list(res.scores), True
                 c.children += 1
                 failed = [f"{b.index + 1}: {b.reason}" for b in child.blocks if b.status == "failed"]
                 slots[k] = {"status": "child", "seq": cand.seq, "placed": pl.placed, "kind": child.kind}
@@ -366,9 +333,9 @@ class Search:
                 run_id=self.run_id, prompt_id=p.prompt_id, iteration=p.iteration, island=p.island,
                 group_id=f"{self.run_id}:{p.iteration}", completion_index=index, text=comp.text,
                 prompt_token_ids=comp.prompt_token_ids, token_ids=comp.token_ids,
-                logprobs=comp.logprobs, finish_reason=comp.finish_reason,
+                logprobs=comp.logprobs, sampled=comp.sampled, finish_reason=comp.finish_reason,
                 truncated=comp.finish_reason == "length", policy_version=comp.policy_version,
-                rewards=rewards, valid=valid, answer_keys=keys,
+                rewards=rows.rewards, valid=rows.valid, answer_keys=rows.keys,
                 answers={"slots": {str(k): v for k, v in sorted(slots.items())}, "extra": extra,
                          "summary": summary},
             )

@@ -100,7 +100,7 @@ class Judge:
         if math.isnan(value):
             return "failed", 0.0, "scorer returned NaN"
         value = min(1.0, max(0.0, value))
-        return ("passed", 1.0, "") if value >= 1.0 - 1e-9 else ("failed", value, f"score {value:.4f}")
+        return ("passed", 1.0, "") if value >= wire.PASS_SCORE else ("failed", value, f"score {value:.4f}")
 
     @staticmethod
     def evaluator(test: dict, metrics: dict) -> Verdict:
@@ -115,7 +115,7 @@ class Judge:
         lower, upper = float(test.get("lower", 0.0)), float(test.get("upper", 1.0))
         frac = min(1.0, max(0.0, (float(value) - lower) / (upper - lower)))
         score = frac if test.get("maximize", True) else 1.0 - frac
-        if score >= 1.0 - 1e-9:
+        if score >= wire.PASS_SCORE:
             return "passed", 1.0, ""
         return "failed", score, wire.clip(f"{name} = {value!r}")
 

@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from evolve.answers import stored_record
 from evolve.db import repo
 from evolve.db.engine import open_database, sqlite_url
 from evolve.db.models import Base, Cell, Program, PromptRow, Rollout, Run
@@ -143,12 +144,13 @@ def test_cells_lineage_and_replay_buffer(tmp_path):
         pid = s.scalar(select(PromptRow.id))
         for j in range(2):
             s.add(Rollout(run_id="r1", prompt_id=pid, iteration=0, island=0, group_id="g",
-                          completion_index=j, text="t", token_ids=[1, 2], logprobs=[-0.1, -0.2],
+                          completion_index=j, text="t", prompt_token_ids=[7], token_ids=[1, 2],
+                          logprobs=[-0.1, -0.2],
                           finish_reason="stop", rewards=[[1.0], [0.0]], valid=[True, False],
                           answer_keys=["h", ""], answers={"summary": "x"}))
     with repo.transaction(f) as s:
         buf = repo.unconsumed_rollouts(s, "r1")
-        rec = repo.trainer_rollout(buf[0])
+        rec = stored_record(buf[0])
         assert rec.group_id == "g" and rec.completion_ids == [1, 2] and rec.answer_flags() == ["ok", "invalid"]
         assert repo.committed_completions(s, [pid]) == {(pid, 0), (pid, 1)}
         repo.mark_consumed(s, [buf[0].id])

@@ -246,7 +246,7 @@ def diagnostics(groups: list[RolloutGroup], cfg: AdvantageConfig) -> dict[str, f
             rows += [row for row, f in zip(r.rewards, flags) if f == "ok"]
             missing += g.m - len(r.rewards)
             truncated += r.truncated
-            lengths.append(r.completion_length)
+            lengths.append(r.sampled_length)
         diversities.append(reward_diversity(rows))
         ok_rows += rows
     answers = sum(counts.values())

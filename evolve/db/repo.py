@@ -185,16 +185,3 @@ def mark_consumed(s: Session, rollout_ids: Sequence[int]) -> None:
 
 def last_activity(s: Session, run_id: str) -> datetime | None:
     return s.scalar(select(func.max(Program.created_at)).where(Program.run_id == run_id))
-
-
-def trainer_rollout(r: Rollout):
-    """A stored rollout as the trainer's record (m rows; zero rows and valid=False where no
-    child was produced)."""
-    from trainer.records import Rollout as Record
-
-    return Record(
-        group_id=r.group_id, prompt_ids=r.prompt_token_ids or [], completion_ids=r.token_ids or [],
-        behavior_logprobs=r.logprobs if r.token_ids else None, policy_version=r.policy_version,
-        truncated=r.truncated, rewards=r.rewards, valid=r.valid, answer_keys=r.answer_keys,
-        meta={"rollout_id": r.id, "iteration": r.iteration, "island": r.island},
-    )

