@@ -10,6 +10,7 @@ imports it.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -47,6 +48,13 @@ class PageReport:
     screenshot: bytes = b""
 
 
+def _above(fd: int, low: int) -> int:
+    """A duplicate of `fd` numbered at least `low` (the original is closed)."""
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, low)
+    os.close(fd)
+    return new
+
+
 def find_chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if path := shutil.which(name):
@@ -66,11 +74,19 @@ class Chromium:
         self._profile = tempfile.mkdtemp(prefix="vpo-chromium-")
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
-        # the browser reads commands on fd 3 and writes replies on fd 4
-        cmd = ["sh", "-c", f'exec "$0" "$@" 3<&{to_child_r} 4>&{from_child_w}', self.binary,
-               *FLAGS, f"--user-data-dir={self._profile}", "--remote-debugging-pipe", "about:blank"]
-        self.proc = subprocess.Popen(cmd, pass_fds=(to_child_r, from_child_w),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # the browser reads commands on fd 3 and writes replies on fd 4; the pipe ends are moved
+        # above both first (close-on-exec), so neither dup2 can overwrite the other's source
+        to_child_r, from_child_w = (_above(fd, 10) for fd in (to_child_r, from_child_w))
+        self._log = open(Path(self._profile) / "chromium.log", "wb")
+
+        def child_fds() -> None:  # in the child, between fork and exec
+            os.dup2(to_child_r, 3)
+            os.dup2(from_child_w, 4)
+
+        cmd = [self.binary, *FLAGS, f"--user-data-dir={self._profile}", "--remote-debugging-pipe",
+               "about:blank"]
+        self.proc = subprocess.Popen(cmd, preexec_fn=child_fds, close_fds=False,
+                                     stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log)
         os.close(to_child_r)
         os.close(from_child_w)
 
@@ -94,7 +110,13 @@ class Chromium:
                     os.close(fd)
                 except OSError:
                     pass
+            self._log.close()
             shutil.rmtree(self._profile, ignore_errors=True)
+
+    def _tail(self) -> str:
+        self._log.flush()
+        lines = (Path(self._profile) / "chromium.log").read_text(errors="replace").strip().splitlines()
+        return lines[-1] if lines else "no output"
 
     # --- protocol ---------------------------------------------------------------------------
 
@@ -107,7 +129,7 @@ class Chromium:
             if ready:
                 chunk = os.read(self._from_child, 1 << 20)
                 if not chunk:
-                    raise BrowserError(f"chromium exited (code {self.proc.poll()})")
+                    raise BrowserError(f"chromium exited (code {self.proc.poll()}): {self._tail()}")
                 self._buf += chunk
         msg, self._buf = self._buf.split(b"\0", 1)
         return json.loads(msg)
@@ -117,7 +139,10 @@ class Chromium:
         msg: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
         if session:
             msg["sessionId"] = session
-        os.write(self._to_child, json.dumps(msg).encode() + b"\0")
+        try:
+            os.write(self._to_child, json.dumps(msg).encode() + b"\0")
+        except BrokenPipeError:
+            raise BrowserError(f"chromium exited (code {self.proc.poll()}): {self._tail()}") from None
         deadline = time.monotonic() + self.timeout_s
         while True:
             reply = self._read(deadline)

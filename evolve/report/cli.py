@@ -11,7 +11,7 @@ import click
 
 @click.command("report")
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(path_type=Path),
               help="HTML file to write  [default: RUN_DIR/report.html]")
 @click.option("--open", "open_", is_flag=True, help="open the report in the default browser")
 def report_command(run_dir: Path, output: Path | None, open_: bool) -> None:

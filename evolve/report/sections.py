@@ -36,7 +36,7 @@ TRAIN_PANELS = (  # (plot id suffix, title, metric keys)
     ("diversity", "reward-space diversity of the answers", ("reward_diversity",)),
     ("loss", "loss", ("loss", "pg_loss")),
     ("grad-norm", "gradient norm", ("grad_norm",)),
-    ("parse", "answers: parse failures and duplicates (fraction)", ("parse_failure_rate",)),
+    ("parse", "answers the parser rejected (fraction)", ("parse_failure_rate",)),
     ("step-time", "learner step time (s)", ("step_time_s",)),
 )
 MAX_GRID_BINS = 48
@@ -137,7 +137,8 @@ def lineage_section(lin: LineageData) -> str:
     for s in lin.steps:
         what = {"child": "child", "seed": "initial program"}.get(s.origin, f"copy ({s.origin})")
         body = (f"<details><summary>diff from #{s.parent_seq}</summary><pre class=\"diff\">"
-                + _diff_html(s.diff) + "</pre></details>") if s.diff else ""
+                + _diff_html(s.diff) + "</pre></details>") if s.diff else \
+            (f"same code as #{s.parent_seq}" if s.parent_seq is not None else "")
         rows.append(f"<tr><td>#{s.seq}</td><td>{s.island}</td><td>{s.generation}</td><td>{escape(what)}</td>"
                     f"<td>{'' if s.iteration is None else s.iteration}</td><td>v{s.policy_version}</td>"
                     f"<td>{s.fitness:.3f}</td><td>{s.passed}</td><td>{body}</td></tr>")

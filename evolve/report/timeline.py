@@ -19,6 +19,7 @@ class Timeline:
         counts = np.zeros(self.n, dtype=np.int64)
         for i, c in pairs:
             counts[i] = c
+        self.counts = counts  # completions committed per iteration
         self.cum = m * np.cumsum(counts)  # answers through iteration i (inclusive)
         nb = min(max_bins, self.n)
         self.edges = np.unique(np.linspace(0, self.n, nb + 1).round().astype(np.int64)) if nb else np.zeros(1, np.int64)
