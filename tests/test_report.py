@@ -118,6 +118,15 @@ def test_report_of_a_scripted_run_in_chromium(scripted_run, browser, tmp_path):
     assert html.with_suffix(".png").stat().st_size > 50_000
 
 
+def test_a_just_seeded_run_renders(tmp_path, browser):
+    run_dir = tmp_path / "run"
+    cli("seed", str(problem_dir(tmp_path)), "--run", str(run_dir), "--config", str(write_config(tmp_path / "c.yaml")))
+    html = tmp_path / "seeded.html"
+    text_ = _render(run_dir, html)
+    _check_page(browser, html, ["plot-grid-0", "plot-coverage", "plot-lineage"])
+    assert "No answers generated yet" in text_ and "No completions yet" in text_
+
+
 def test_report_figures_agree_with_the_database(scripted_run):
     status = json.loads(cli("status", str(scripted_run), "--json").stdout)
     src = open_source(scripted_run)

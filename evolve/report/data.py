@@ -74,8 +74,8 @@ def _copy_iterations(conn: Connection, run_id: str) -> dict[int, int]:
 
 
 def fitness(conn: Connection, run_id: str, tl: Timeline, islands: int) -> FitnessData:
-    """Per island: best fitness so far and the mean fitness of its new children, per bin.
-    Migrants and reseeded copies count on their new island from the batch that copied them."""
+    """Per island and bin: the best fitness so far (migrants and reseeded copies count on their
+    new island from the batch that copied them) and the moving mean fitness of its children."""
     copies = _copy_iterations(conn, run_id)
     q = (select(Program.seq, Program.island, Program.iteration, Program.fitness, Program.origin,
                 (Program.error != "").label("err"))

@@ -134,9 +134,10 @@ def lineage_section(lin: LineageData) -> str:
                        title="fitness along the best program's lineage", x_label="step (oldest first)",
                        y_label="fitness", y_range=(0.0, 1.0), height=200, x_integer=True)
     rows = []
-    for s in lin.steps:
+    for k, s in enumerate(lin.steps):
         what = {"child": "child", "seed": "initial program"}.get(s.origin, f"copy ({s.origin})")
-        body = (f"<details><summary>diff from #{s.parent_seq}</summary><pre class=\"diff\">"
+        opened = " open" if k == len(lin.steps) - 1 else ""  # the step that made the best program
+        body = (f"<details{opened}><summary>diff from #{s.parent_seq}</summary><pre class=\"diff\">"
                 + _diff_html(s.diff) + "</pre></details>") if s.diff else \
             (f"same code as #{s.parent_seq}" if s.parent_seq is not None else "")
         rows.append(f"<tr><td>#{s.seq}</td><td>{s.island}</td><td>{s.generation}</td><td>{escape(what)}</td>"
