@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -273,21 +274,31 @@ def build(run_dir: Path, programs: int, seed: int = 0) -> Path:
     return run_dir
 
 
+# `evolve report` that prints its peak RSS (VmHWM: this process image only; getrusage's maxrss
+# would include the memory of the builder process it was forked from)
+_REPORT = """import sys
+from evolve.cli import main
+try:
+    main()
+finally:
+    hwm = [x for x in open('/proc/self/status') if x.startswith('VmHWM')]
+    print(hwm[0].split()[1] if hwm else '0', file=sys.stderr)
+"""
+
+
 def time_report(run_dir: Path, out: Path) -> dict:
-    """Wall time and peak RSS of `evolve report` in its own process."""
+    """Wall time, CPU time and peak RSS of `evolve report` in its own process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", "from evolve.cli import main; main()", "report",
-                             str(run_dir), "-o", str(out)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.Popen([sys.executable, "-c", _REPORT, "report", str(run_dir), "-o", str(out)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    stdout, stderr = proc.communicate()
     wall = time.perf_counter() - t0
-    stdout, stderr = proc.stdout.read().decode(), proc.stderr.read().decode()
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"evolve report failed:\n{stdout}\n{stderr}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "peak_rss_mb": round(int(stderr.split()[-1]) / 1024, 1),
             "html_mb": round(out.stat().st_size / 1e6, 3), "stdout": stdout.strip()}
 
 
