@@ -156,6 +156,7 @@ def online_run(tmp_path_factory, tiny_lm_dir) -> Path:
 
     from tests.online_support import MenuMutator
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     tmp = tmp_path_factory.mktemp("report-online")
     cfg = {"islands": {"count": 2, "migration_interval": 4},
@@ -165,7 +166,10 @@ def online_run(tmp_path_factory, tiny_lm_dir) -> Path:
            "trainer": {"lr": 0.02, "lora": {"r": 4, "alpha": 8}, "online": {"every_groups": 2}}}
     run_dir = tmp / "run"
     seed(str(problem_dir(tmp)), run_dir, write_config(tmp / "online.yaml", cfg))
-    execute(run_dir, resume=False, mutator_factory=lambda c: MenuMutator(c.mutator, c.mutation.answers))
+    try:
+        execute(run_dir, resume=False, mutator_factory=lambda c: MenuMutator(c.mutator, c.mutation.answers))
+    finally:
+        torch.set_num_threads(threads)  # global state: leave it as found
     return run_dir
 
 
