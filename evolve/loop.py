@@ -97,7 +97,8 @@ class Loop:
     def _generate(self, plan: BatchPlan) -> list[list[Completion]]:
         cfg = self.search.config.mutation
         params = cfg.params(plan.sample_seed, parent=self.search.problem.initial_program)
-        out = self.mutator.generate([p.messages() for p in plan.prompts], cfg.completions, params)
+        out = self.mutator.generate([p.messages() for p in plan.prompts], cfg.completions, params,
+                                    parents=[p.parent.code for p in plan.prompts])
         if len(out) != len(plan.prompts) or any(len(g) != cfg.completions for g in out):
             raise MutatorError(f"mutator returned {[len(g) for g in out]} completions for "
                                f"{len(plan.prompts)} prompts x {cfg.completions}")

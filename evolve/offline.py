@@ -84,7 +84,8 @@ def sample(mutator: Mutator, tasks: list[Task], n: int, m: int, mutation: Mutati
         by_setup.setdefault(p.model_dump_json(), []).append(i)
     groups: list[list[Completion]] = [[] for _ in tasks]
     for idx in by_setup.values():
-        out = mutator.generate([tasks[i].messages for i in idx], n, params[idx[0]])
+        out = mutator.generate([tasks[i].messages for i in idx], n, params[idx[0]],
+                               parents=[tasks[i].problem.initial_program for i in idx])
         for i, g in zip(idx, out, strict=True):
             groups[i] = g
     return [score_completions(t, g, m, sandbox) for t, g in zip(tasks, groups, strict=True)]

@@ -214,12 +214,12 @@ class SwappingMutator(Mutator):
         with self._lock:
             self._pending = (version, Path(path))
 
-    def generate(self, prompts, n=1, params=None):
+    def generate(self, prompts, n=1, params=None, parents=None):
         with self._lock:
             pending, self._pending = self._pending, None
         if pending is not None:
             self.inner.load_adapter(*pending)
-        return self.inner.generate(prompts, n, params)
+        return self.inner.generate(prompts, n, params, parents)
 
     def close(self) -> None:
         self.inner.close()
