@@ -49,7 +49,7 @@ class Task:
 
 def make_tasks(problems: list[Problem], config: RunConfig, sandbox) -> list[Task]:
     out = []
-    for p in problems:
+    for p in (q.search_view() for q in problems):  # held-out tests are never rewards
         seed = Scored.of(sandbox.evaluate(p, p.initial_program), len(p.tests))
         view = ProgramView(0, p.initial_program, seed.fitness, seed.scores,
                            tuple(Failure(*f) for f in seed.failures))

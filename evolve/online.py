@@ -43,6 +43,7 @@ from evolve.db.models import Rollout as RolloutRow
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator import Mutator, MutatorError
 from evolve.online_config import TrainerConfig
+from problems.model import Problem
 from trainer.config import LearnerConfig
 from trainer.records import RolloutGroup
 
@@ -297,7 +298,7 @@ class OnlineTrainer:
         while True:
             with repo.transaction(self.factory) as s:
                 run = repo.get_run(s, self.run_id)
-                d = len(run.problem["tests"])
+                d = len(Problem.model_validate(run.problem).search_view().tests)
                 groups = complete_groups(list(repo.unconsumed_rollouts(s, self.run_id)), G)
                 if len(groups) < N:
                     return done

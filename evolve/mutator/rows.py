@@ -20,8 +20,8 @@ class Row:
     forced: deque = field(default_factory=deque)  # harness tokens still to feed
     segments: list[tuple[int, int]] = field(default_factory=list)  # answers' sampled spans
     seg: int = 0  # where the current answer's sampled code starts
-    n_sampled: int = 0  # every sampled token, discarded ones included (the budget counts them)
-    discarded: int = 0  # sampled tokens of answers discarded as copies
+    n_sampled: int = 0  # sampled tokens in the sequence (the budget); discarded ones excluded
+    discarded: int = 0  # sampled tokens of answers discarded as copies (bounded by the retries)
     retries: int = 0  # resamples of the current answer so far
     finish: str = "length"
     done: bool = False
@@ -67,7 +67,9 @@ class Row:
         again, because its logits start the new attempt; a server simply continues from the
         shortened sequence."""
         cut = self.seg - 1 if refeed else self.seg
-        self.discarded += sum(self.sampled[self.seg:])
+        dropped = sum(self.sampled[self.seg:])
+        self.discarded += dropped
+        self.n_sampled -= dropped
         if refeed:
             self.forced.appendleft(self.toks[cut])
         del self.toks[cut:], self.lps[cut:], self.sampled[cut:], self.cols[cut:]

@@ -52,8 +52,10 @@ class _ScaffoldedSequence:
         return len(self.toks), len(self.text)
 
     def rollback(self, mark: tuple[int, int]) -> None:
-        """Drop what was sampled since `mark` (the tokens still count against the budget)."""
-        self.discarded += sum(self.sampled[mark[0]:])
+        """Drop what was sampled since `mark` (kept out of the budget; retries bound them)."""
+        dropped = sum(self.sampled[mark[0]:])
+        self.discarded += dropped
+        self.n_sampled -= dropped
         del self.toks[mark[0]:], self.lps[mark[0]:], self.sampled[mark[0]:]
         self.text = self.text[: mark[1]]
 
