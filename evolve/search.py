@@ -350,15 +350,17 @@ class Search:
             self._save(s)
         self.attempts[p.island].append(summary)
 
-    def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0) -> list[str]:
-        """Mark the batch done and run migration/reset when their interval boundary is crossed."""
+    def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0,
+                       stats: dict[str, Any] | None = None) -> list[str]:
+        """Mark the batch done (with its accounting, evolve.accounting.BatchStats) and run
+        migration/reset when their interval boundary is crossed."""
         c, isl = self.counters, self.config.islands
         before, after = c.iterations_done, c.iterations_done + len(plan.prompts)
         crossed = lambda every: every > 0 and after // every > before // every  # noqa: E731
         evolving = self.config.loop.mode == "evolve"
         happened = []
         with repo.transaction(self.factory) as s:
-            repo.mark_batch_done(s, self.run_id, plan.index)
+            repo.mark_batch_done(s, self.run_id, plan.index, stats)
             if evolving and crossed(isl.migration_interval):
                 self._migrate(s, plan.index)
                 happened.append("migration")
@@ -370,6 +372,11 @@ class Search:
             c.elapsed_s += elapsed_s
             self._save(s)
         return happened
+
+    def add_stats(self, batch: int, **figures: float) -> None:
+        """Add figures known only after the batch completed (the online learner's time)."""
+        with repo.transaction(self.factory) as s:
+            repo.add_batch_stats(s, self.run_id, batch, figures)
 
     def _copy(self, s, dst: int, src: Program, origin: str) -> tuple[int, bool]:
         """Put `src`'s program on island `dst` (a new row unless it is already a member)."""
