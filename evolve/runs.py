@@ -83,8 +83,9 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def seed(problem_ref: str, run_dir: Path, config_path: Path | None = None) -> Search:
-    """Create a run: evaluate the initial program and put it on every island."""
+def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None = None) -> Search:
+    """Create a run: evaluate the initial program and put it on every island.  `problem_ref`
+    names a problem (`evolve problems list`) or is one (benchmarks seed split problems)."""
     from problems.loaders import load_problem
     from sandbox.api import Sandbox
 
@@ -92,7 +93,7 @@ def seed(problem_ref: str, run_dir: Path, config_path: Path | None = None) -> Se
     if (run_dir / RUN_FILE).exists():
         raise RunError(f"{run_dir}: already seeded; use `evolve run` or `evolve resume`")
     cfg = load_config(config_path)
-    problem = load_problem(problem_ref)
+    problem = problem_ref if isinstance(problem_ref, Problem) else load_problem(problem_ref)
     with exclusive(run_dir):
         url = database_url(cfg, run_dir)
         engine = open_database(url, busy_timeout_s=cfg.database.busy_timeout_s)
