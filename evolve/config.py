@@ -18,6 +18,7 @@ from evolve.mutations.fmt import FormatMode
 from evolve.mutations.scaffold import ScaffoldConfig, build_scaffold
 from evolve.mutator.config import MutatorConfig, SamplingParams, TransformersConfig
 from evolve.online_config import TrainerConfig
+from evolve.operators import OperatorsConfig
 from evolve.selection import EpsilonLexicase, StrategySpec
 from sandbox.config import SandboxConfig
 
@@ -130,6 +131,11 @@ class LoopConfig(_Section):
     target_fitness: float | None = Field(default=None, ge=0, le=1, description="stop when reached")
     stop_when_solved: bool = Field(default=True, description="stop once a program passes all tests")
     seed: int = Field(default=0, ge=0)
+    operators: OperatorsConfig = Field(
+        default_factory=OperatorsConfig,
+        description="where parents come from (fresh / refine / crossover) and the bandit that"
+        " splits the budget among them (evolve.operators); best_of_n uses fresh only",
+    )
 
 
 class RunConfig(_Section):

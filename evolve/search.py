@@ -25,6 +25,7 @@ from evolve.answers import answer_rows
 from evolve.map_elites import PASS_SCORE, Candidate, Descriptor, TestLayout
 from evolve.mutations import MutationOutcome
 from evolve.mutator import Completion
+from evolve.operators import choose, record
 from evolve.prompts import Failure, ProgramView, PromptBuilder, child_summary, completion_summary
 from evolve.scored import Scored, code_hash
 from evolve.selection import complementary
@@ -69,6 +70,7 @@ class Counters:
     best_fitness: float = 0.0
     solved_seq: int | None = None
     seeds: list[int] = field(default_factory=list)
+    operator_stats: dict[str, list[int]] = field(default_factory=dict)  # op -> [successes, trials]
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class PlannedPrompt:
     parent_generation: int
     system: str
     user: str
+    operator: str = "refine"
 
     def messages(self) -> list[dict[str, str]]:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
@@ -217,40 +220,54 @@ class Search:
         cells = [(i, k, c.seq, c.fitness, a) for i in which for k, c, a in self.archive.grids[i]]
         repo.replace_cells(s, self.run_id, cells, islands)
 
-    def plan_batch(self, n: int) -> BatchPlan:
-        """Choose parents and inspirations for `n` prompts, build and persist the prompts."""
+    def _pick(self, island: int) -> tuple[str, int, list[int]]:
+        """(operator, parent seq, inspiration seqs) of one prompt (evolve.operators)."""
         c, cfg = self.counters, self.config
+        pool = self.archive.grids[island].view()
+        if cfg.loop.mode == "best_of_n" or len(pool) == 0:
+            return "fresh", c.seeds[island], []
+        ops = cfg.loop.operators
+        use = [o for o in ops.use if o != "crossover" or len(pool) > 1]
+        op = choose(c.operator_stats, use or ["refine"], ops.prior, self.rng)
+        if op == "fresh":
+            return op, c.seeds[island], []
+        row = self.strategy.pick(pool, self.rng)
+        k = 1 if op == "crossover" else cfg.selection.inspirations
+        found = complementary(pool, pool.scores[row], int(pool.seq[row]), k)
+        if op == "crossover" and not found:  # nothing complements the parent: refine it
+            op, found = "refine", complementary(pool, pool.scores[row], int(pool.seq[row]),
+                                                cfg.selection.inspirations)
+        return op, int(pool.seq[row]), [int(pool.seq[r]) for r in found]
+
+    def plan_batch(self, n: int) -> BatchPlan:
+        """Choose operators, parents and inspirations for `n` prompts; build and persist them."""
+        c = self.counters
         before = rng_state(self.rng)
-        picks: list[tuple[int, int, list[int]]] = []  # (island, parent seq, inspiration seqs)
-        for j in range(n):
-            island = (c.iterations_planned + j) % self.archive.n_islands
-            pool = self.archive.grids[island].view()
-            if cfg.loop.mode == "best_of_n" or len(pool) == 0:
-                picks.append((island, c.seeds[island], []))
-                continue
-            row = self.strategy.pick(pool, self.rng)
-            found = complementary(pool, pool.scores[row], int(pool.seq[row]),
-                                  cfg.selection.inspirations)
-            insp = [int(pool.seq[r]) for r in found]
-            picks.append((island, int(pool.seq[row]), insp))
+        picks = [(island, *self._pick(island)) for island in
+                 ((c.iterations_planned + j) % self.archive.n_islands for j in range(n))]
         sample_seed = int(self.rng.integers(2**31 - 1))
         index = c.batches_planned
         prompts: list[PlannedPrompt] = []
         with repo.transaction(self.factory) as s:
-            rows = repo.programs_by_seq(s, self.run_id, sorted({q for p in picks for q in (p[1], *p[2])}))
+            rows = repo.programs_by_seq(s, self.run_id, sorted({q for p in picks for q in (p[2], *p[3])}))
             s.add(Batch(run_id=self.run_id, batch_index=index, status="planned",
                         rng_before=before, rng_after=rng_state(self.rng), sample_seed=sample_seed))
-            for j, (island, parent, insp) in enumerate(picks):
-                attempts = [] if cfg.loop.mode == "best_of_n" else list(self.attempts[island])
+            for j, (island, op, parent, insp) in enumerate(picks):
                 pv = view(rows[parent])
-                pr = self.builder.build(pv, [view(rows[q]) for q in insp], attempts)
+                others = [view(rows[q]) for q in insp]
+                if op == "crossover":
+                    pr = self.builder.build_crossover(pv, others[0], list(self.attempts[island]))
+                elif op == "fresh":
+                    pr = self.builder.build(pv, [], [])
+                else:
+                    pr = self.builder.build(pv, others, list(self.attempts[island]))
                 row = PromptRow(run_id=self.run_id, batch_index=index,
-                                iteration=c.iterations_planned + j, island=island,
+                                iteration=c.iterations_planned + j, island=island, operator=op,
                                 parent_seq=parent, inspirations=insp, system=pr.system, user=pr.user)
                 s.add(row)
                 s.flush()
                 prompts.append(PlannedPrompt(row.id, row.iteration, island, pv,
-                                             rows[parent].generation, pr.system, pr.user))
+                                             rows[parent].generation, pr.system, pr.user, op))
             c.batches_planned += 1
             c.iterations_planned += n
             self._save(s)
@@ -265,7 +282,8 @@ class Search:
                 rows = repo.programs_by_seq(s, self.run_id, [p.parent_seq for p in prs])
                 out.append(BatchPlan(b.batch_index, b.sample_seed, [
                     PlannedPrompt(p.id, p.iteration, p.island, view(rows[p.parent_seq]),
-                                  rows[p.parent_seq].generation, p.system, p.user) for p in prs
+                                  rows[p.parent_seq].generation, p.system, p.user, p.operator)
+                    for p in prs
                 ]))
         return out
 
@@ -291,6 +309,8 @@ class Search:
         parts: list[tuple[int, str]] = []  # (slot, outcome) for the attempts summary
         admitted: list[tuple[Program, Candidate, Placement]] = []
         c = self.counters
+        top = self.archive.best(p.island)
+        island_best = top.fitness if top is not None else 0.0
         with repo.transaction(self.factory) as s:
             for child in outcome.children:
                 k = child.slot
@@ -342,6 +362,9 @@ class Search:
                          "summary": summary},
             )
             s.add(rollout)
+            if self.config.loop.mode == "evolve":  # the operator bandit learns from this completion
+                record(c.operator_stats, p.operator,
+                       any(not pr.error and cand.fitness > island_best for pr, cand, _ in admitted))
             for prog, cand, pl in admitted:
                 prog.rollout = rollout
                 s.add(prog)

@@ -86,6 +86,8 @@ class PromptRow(Base):
     iteration: Mapped[int] = mapped_column(Integer, doc="global prompt number, from 0")
     island: Mapped[int] = mapped_column(Integer)
     parent_seq: Mapped[int] = mapped_column(Integer)
+    operator: Mapped[str] = mapped_column(String(20), default="refine", server_default="refine",
+                                          doc="fresh|refine|crossover (evolve.operators)")
     inspirations: Mapped[list[Any]] = mapped_column(JSON)
     system: Mapped[str] = mapped_column(Text)
     user: Mapped[str] = mapped_column(Text)
