@@ -71,6 +71,7 @@ def answer_rows(outcome: MutationOutcome, m: int, d: int, scored: Mapping[str, S
 def rollout_record(group_id: str, *, prompt_ids: list[int] | None, token_ids: list[int] | None,
                    logprobs: list[float | None] | None, sampled: list[bool] | None,
                    policy_version: int, truncated: bool, rewards: list[list[float]],
+                   temperatures: list[float] | None = None,
                    valid: list[bool], keys: list[str], meta: dict[str, Any] | None = None) -> Rollout:
     """The trainer's record of one completion.  Without prompt token ids (a text-only backend)
     it keeps its reward rows, so it still counts in the group's normalisation, but no tokens:
@@ -81,6 +82,7 @@ def rollout_record(group_id: str, *, prompt_ids: list[int] | None, token_ids: li
         completion_ids=tokens,
         behavior_logprobs=list(logprobs) if tokens and logprobs else None,
         sampled=list(sampled) if tokens and sampled is not None else None,
+        temperatures=list(temperatures) if tokens and temperatures else None,
         policy_version=policy_version, truncated=truncated, rewards=rewards, valid=list(valid),
         answer_keys=list(keys), meta=meta or {},
     )
@@ -91,7 +93,8 @@ def stored_record(row: Any, rewards: list[list[float]] | None = None) -> Rollout
     its reward rows (an online reward mode), else the stored per-test scores are used."""
     return rollout_record(
         row.group_id, prompt_ids=row.prompt_token_ids, token_ids=row.token_ids,
-        logprobs=row.logprobs, sampled=row.sampled, policy_version=row.policy_version,
+        logprobs=row.logprobs, sampled=row.sampled, temperatures=row.temperatures,
+        policy_version=row.policy_version,
         truncated=row.truncated, rewards=row.rewards if rewards is None else rewards,
         valid=row.valid, keys=row.answer_keys,
         meta={"rollout_id": row.id, "iteration": row.iteration, "island": row.island},

@@ -95,6 +95,7 @@ def to_group(group_id: str, scored: list[ScoredCompletion], m: int, d: int) -> R
     recs = [rollout_record(
         group_id, prompt_ids=s.completion.prompt_token_ids, token_ids=s.completion.token_ids,
         logprobs=s.completion.logprobs, sampled=s.completion.sampled,
+        temperatures=s.completion.temperatures,
         policy_version=s.completion.policy_version,
         truncated=s.completion.finish_reason == "length",
         rewards=s.rewards, valid=s.valid, keys=s.keys,

@@ -146,16 +146,20 @@ def test_copies_are_resampled_and_leave_no_trace_in_the_sequence(mutator):
     tokens are masked out of the cache, so every kept token's log-prob is the model's given the
     KEPT sequence alone (a teacher-forced pass over it), and copies only survive when the
     retries run out."""
-    sc = build_scaffold(3, "rewrite", PARENT, ScaffoldConfig(resample_copies=3, max_answer_tokens=30), 150)
+    sc = build_scaffold(3, "rewrite", PARENT, ScaffoldConfig(resample_copies=3, max_answer_tokens=30,
+                                                             retry_temperature=0.5), 150)
     params = SamplingParams(temperature=1.0, max_tokens=150, seed=4, scaffold=sc)
     with fence_bias(mutator, strength=11.0):
         groups = mutator.generate(PROMPTS, n=3, params=params, parents=[PARENT] * len(PROMPTS))
         flat = [c for g in groups for c in g]
-        for c in flat:
-            ref = full_logprobs(mutator.model, c.prompt_token_ids, c.token_ids, temperature=1.0)
-            got = [(x, y) for x, y, s in zip(c.logprobs, ref, c.sampled) if s]
-            assert [x for x, _ in got] == pytest.approx([y for _, y in got], abs=1e-4)
+        for c in flat:  # each kept token at the temperature it was sampled at (retries: hotter)
+            temps = c.temperatures or [1.0] * len(c.token_ids)
+            for t in set(temps):
+                ref = full_logprobs(mutator.model, c.prompt_token_ids, c.token_ids, temperature=t)
+                got = [(x, y) for x, y, s, tt in zip(c.logprobs, ref, c.sampled, temps) if s and tt == t]
+                assert [x for x, _ in got] == pytest.approx([y for _, y in got], abs=1e-4)
     assert sum(c.discarded_tokens for c in flat) > 0  # copies happened and were resampled
+    assert any(c.temperatures and max(c.temperatures) > 1.0 for c in flat)  # kept hot retries
     fewer = sc.model_copy(update={"resample_copies": 0})
     with fence_bias(mutator, strength=11.0):
         plain = mutator.generate(PROMPTS, n=3, params=params.model_copy(update={"scaffold": fewer}),

@@ -96,3 +96,19 @@ def test_a_rollout_of_only_inserted_tokens_is_dropped(tiny_lm_dir):
 def test_sampled_flags_must_match_the_tokens():
     with pytest.raises(ValueError, match="sampled flags"):
         Rollout(group_id="g", prompt_ids=PROMPT, completion_ids=[1, 2], rewards=[], sampled=[True])
+
+
+def test_tokens_are_scored_at_the_temperature_they_were_sampled_at(tiny_lm_dir):
+    ln = learner(tiny_lm_dir, 0.0)
+    comp, sampled = COMPLETIONS[0]
+    temps = [1.0] * 5 + [1.7] * (len(comp) - 5)
+    from trainer.learner import _Sample
+
+    b = ln._batch_tensors([_Sample(PROMPT, comp, None, 0.0, sampled, temps)])
+    got = ln._logp(ln.model, b)[0].tolist()
+    with torch.no_grad():
+        logits = ln.model(input_ids=torch.tensor([PROMPT + comp])).logits[0, len(PROMPT) - 1:-1].float()
+    want = [torch.log_softmax(logits[i] / temps[i], -1)[comp[i]].item() for i in range(len(comp))]
+    assert got == pytest.approx(want, abs=1e-5)
+    with pytest.raises(ValueError, match="temperatures"):
+        Rollout(group_id="g", prompt_ids=PROMPT, completion_ids=[1, 2], rewards=[], temperatures=[1.0])

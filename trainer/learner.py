@@ -47,6 +47,7 @@ class _Sample:
     behavior: list[float | None] | None
     advantage: float
     sampled: list[bool] | None = None  # None: every completion token is the policy's
+    temps: list[float] | None = None  # per-token sampling temperature; None: the loss's
     old_logp: torch.Tensor | None = None  # step-start log-probs when several minibatches
 
     @property
@@ -191,7 +192,7 @@ class Learner:
                     raise ValueError(f"rollout of group {g.group_id}: no prompt_ids to condition on")
                 lags.append(lag)
                 samples.append(_Sample(r.prompt_ids, r.completion_ids, r.behavior_logprobs, a,
-                                       r.sampled))
+                                       r.sampled, r.temperatures))
         counts = {
             "samples": float(len(samples)),
             "stale_dropped": float(stale),
@@ -250,9 +251,11 @@ class Learner:
                 behav[i, C - lens[i]:] = torch.tensor(
                     [float("nan") if x is None else x for x in s.behavior])
         targets = torch.tensor([t for s in pack for t in s.completion], dtype=torch.long)
+        base = self.config.loss.temperature
+        temps = torch.tensor([t for s in pack for t in (s.temps or [base] * len(s.completion))])
         return {"ids": ids, "attn": attn, "pos": pos, "keep": keep, "targets": targets,
                 "rows": rows, "cols": cols, "mask": mask, "flat_mask": flat_mask, "behav": behav,
-                "C": C}
+                "temps": temps, "C": C}
 
     def _logits(self, model: torch.nn.Module, b: dict[str, Any]) -> torch.Tensor:
         """(sum c, vocab) logits predicting each completion token, packed order."""
@@ -260,8 +263,8 @@ class Learner:
             input_ids=b["ids"], attention_mask=b["attn"], position_ids=b["pos"],
             logits_to_keep=b["keep"], use_cache=False,
         )
-        # log-probs of the tempered policy the sampler drew from
-        return out.logits[0] / self.config.loss.temperature
+        # log-probs of the tempered policy the sampler drew from, token by token
+        return out.logits[0] / b["temps"][:, None].to(out.logits.dtype)
 
     @staticmethod
     def _unpack(flat: torch.Tensor, b: dict[str, Any]) -> torch.Tensor:

@@ -32,6 +32,11 @@ class Rollout(BaseModel):
         " harness (False: no log-prob, masked out of the loss, KL, entropy and token counts);"
         " None = every token was sampled",
     )
+    temperatures: list[float] | None = Field(
+        default=None,
+        description="per completion token: the sampling temperature (scaffold retries run"
+        " hotter); None = the loss temperature for every token",
+    )
     policy_version: int = Field(default=0, ge=0, description="learner version that sampled it")
     truncated: bool = Field(default=False, description="hit the token limit: scores zero rows")
     rewards: list[list[float]] = Field(
@@ -63,6 +68,11 @@ class Rollout(BaseModel):
                 f"rollout {self.group_id}: {len(self.behavior_logprobs)} behavior_logprobs for "
                 f"{len(self.completion_ids)} completion tokens"
             )
+        if self.temperatures is not None and (
+            len(self.temperatures) != len(self.completion_ids) or min(self.temperatures, default=1) <= 0
+        ):
+            raise ValueError(f"rollout {self.group_id}: temperatures must be one positive value per"
+                             " completion token")
         if self.sampled is not None and len(self.sampled) != len(self.completion_ids):
             raise ValueError(
                 f"rollout {self.group_id}: {len(self.sampled)} sampled flags for "

@@ -117,6 +117,8 @@ class Rollout(Base):
         JSON, nullable=True, doc="sampling logprobs; null at tokens the harness inserted")
     sampled: Mapped[list[Any] | None] = mapped_column(
         JSON, nullable=True, doc="per completion token: sampled by the model (else inserted); null = all")
+    temperatures: Mapped[list[Any] | None] = mapped_column(
+        JSON, nullable=True, doc="per completion token sampling temperature when they differ")
     finish_reason: Mapped[str] = mapped_column(String(40), default="")
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     policy_version: Mapped[int] = mapped_column(Integer, default=0)

@@ -41,6 +41,12 @@ class Scaffold(BaseModel):
         " discarded and sampled again (its tokens leave the sequence); 0 = keep copies",
     )
     format: FormatMode = Field(default="rewrite", description="what the answers' code holds")
+    retry_temperature: float = Field(
+        default=0.0, ge=0,
+        description="added to the sampling temperature at each resample of a copied answer (the"
+        " model copies with high confidence; a hotter retry escapes; tokens record their"
+        " temperature, so the learner scores them at it)",
+    )
 
     @property
     def answers(self) -> int:
@@ -111,6 +117,10 @@ class ScaffoldConfig(BaseModel):
         description="an answer repeating the parent or an earlier answer is discarded and"
         " sampled again, up to this many times (measured in benchmarks/answer_quality.py)",
     )
+    retry_temperature: float = Field(
+        default=0.0, ge=0, le=2,
+        description="added to the temperature at each resample of a copied answer",
+    )
 
     @field_validator("later_heading")
     @classmethod
@@ -145,4 +155,4 @@ def build_scaffold(m: int, mode: FormatMode, parent: str, config: ScaffoldConfig
         openings.append(f"{head}\n{code_start}")
     cap = config.max_answer_tokens or max(1, max_tokens // m)
     return Scaffold(openings=openings, max_answer_tokens=cap, resample_copies=config.resample_copies,
-                    format=mode)
+                    format=mode, retry_temperature=config.retry_temperature)

@@ -45,6 +45,11 @@ class Completion(BaseModel):
         " evolve.mutations.scaffold); None = every token was sampled",
     )
 
+    temperatures: list[float] | None = Field(
+        default=None,
+        description="per token id: the temperature it was sampled at, when it differs within the"
+        " completion (scaffold retries); None = every token at the request's temperature",
+    )
     discarded_tokens: int = Field(
         default=0, ge=0,
         description="tokens sampled for answers the harness discarded as copies (cost only)",

@@ -99,7 +99,9 @@ class OpenAIMutator(Mutator):
             seg, calls, retries = "", 0, 0
             while True:
                 calls += 1
-                c = self._request(prompt, params, 1, prefill=text + seg, stop=[FENCE_TOKEN],
+                hot = params.model_copy(update={"temperature": params.temperature
+                                                + sc.retry_temperature * retries})
+                c = self._request(prompt, hot, 1, prefill=text + seg, stop=[FENCE_TOKEN],
                                   max_tokens=sc.max_answer_tokens)[0]
                 seg += c["text"]
                 if c["finish_reason"] == "stop" and c["paused"] and answer_end(seg) is None:

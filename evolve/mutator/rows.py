@@ -17,6 +17,9 @@ class Row:
     lps: list[float | None] = field(default_factory=list)
     sampled: list[bool] = field(default_factory=list)
     cols: list[int] = field(default_factory=list)  # KV-cache column of each token (in process)
+    temps: list[float] = field(default_factory=list)  # temperature each token was sampled at
+    base_temp: float = 1.0
+    retry_step: float = 0.0  # added to the temperature at each resample of a copied answer
     forced: deque = field(default_factory=deque)  # harness tokens still to feed
     segments: list[tuple[int, int]] = field(default_factory=list)  # answers' sampled spans
     seg: int = 0  # where the current answer's sampled code starts
@@ -27,19 +30,27 @@ class Row:
     done: bool = False
 
     @classmethod
-    def start(cls, opening: list[int], first_col: int = 0) -> "Row":
+    def start(cls, opening: list[int], first_col: int = 0, temperature: float = 1.0,
+              retry_step: float = 0.0) -> "Row":
         """The first opening is prefilled with the prompt: it is already in the sequence."""
         row = cls(toks=list(opening), lps=[None] * len(opening), sampled=[False] * len(opening),
-                  cols=list(range(first_col, first_col + len(opening))))
+                  cols=list(range(first_col, first_col + len(opening))),
+                  temps=[temperature] * len(opening), base_temp=temperature, retry_step=retry_step)
         row.seg = len(opening)
         row.segments.append((row.seg, row.seg))
         return row
+
+    @property
+    def temperature(self) -> float:
+        """The temperature the current answer samples at (hotter on each retry)."""
+        return self.base_temp + self.retry_step * self.retries
 
     def push(self, tok: int, lp: float, col: int = -1) -> None:
         self.toks.append(tok)
         self.lps.append(lp)
         self.sampled.append(True)
         self.cols.append(col)
+        self.temps.append(self.temperature)
         self.n_sampled += 1
         self.segments[-1] = (self.seg, len(self.toks))
 
@@ -49,6 +60,7 @@ class Row:
         self.lps.append(None)
         self.sampled.append(False)
         self.cols.append(col)
+        self.temps.append(self.base_temp)
         return tok
 
     @property
@@ -72,7 +84,7 @@ class Row:
         self.n_sampled -= dropped
         if refeed:
             self.forced.appendleft(self.toks[cut])
-        del self.toks[cut:], self.lps[cut:], self.sampled[cut:], self.cols[cut:]
+        del self.toks[cut:], self.lps[cut:], self.sampled[cut:], self.cols[cut:], self.temps[cut:]
         self.segments[-1] = (self.seg, self.seg)
         self.retries += 1
         return cut

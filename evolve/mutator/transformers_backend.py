@@ -53,14 +53,33 @@ def resolve_model(model: str) -> str:
 
 
 def sample_next(
-    logits: torch.Tensor, params: SamplingParams, gen: torch.Generator
+    logits: torch.Tensor, params: SamplingParams, gen: torch.Generator,
+    temps: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Next tokens and their log-probs under the processed distribution (fp32 logits in)."""
+    """Next tokens and their log-probs under the processed distribution (fp32 logits in).
+    `temps`: a temperature per row (scaffold retries run hotter); rows at 0 decode greedily."""
+    if temps is not None:
+        return _sample_rows(logits, params, gen, temps)
     if params.greedy:
         logp = torch.log_softmax(logits, dim=-1)
         tok = logp.argmax(dim=-1)
         return tok, logp.gather(-1, tok[:, None])[:, 0]
-    x = logits / params.temperature
+    return _processed(logits / params.temperature, params, gen)
+
+
+def _sample_rows(logits, params, gen, temps):
+    greedy = temps == 0
+    tok, lp = _processed(logits / torch.where(greedy, 1.0, temps)[:, None], params, gen)
+    if bool(greedy.any()):
+        raw = torch.log_softmax(logits, dim=-1)
+        best = raw.argmax(dim=-1)
+        tok = torch.where(greedy, best, tok)
+        lp = torch.where(greedy, raw.gather(-1, best[:, None])[:, 0], lp)
+    return tok, lp
+
+
+def _processed(x: torch.Tensor, params: SamplingParams, gen: torch.Generator):
+    """Sample from tempered logits `x` after top-k / top-p; log-probs of that distribution."""
     if params.top_k and params.top_k < x.shape[-1]:
         kth = torch.topk(x, params.top_k, dim=-1).values[:, -1:]
         x = x.masked_fill(x < kth, float("-inf"))
@@ -161,6 +180,7 @@ class TransformersMutator(Mutator):
             text=text, token_ids=row.toks, logprobs=row.lps, prompt_token_ids=list(prompt_ids),
             finish_reason=finish, policy_version=self._version,
             sampled=row.sampled if params.scaffold is not None else None,
+            temperatures=row.temps if any(t != params.temperature for t in row.temps) else None,
             discarded_tokens=row.discarded,
         )
 
@@ -187,7 +207,8 @@ class TransformersMutator(Mutator):
         first = openings[0] if openings else []
         full = [x + first for x in batch]
         B, L = len(full), max(len(x) for x in full)
-        state = [Row.start(first, L - len(first)) for _ in batch]
+        retry = sc.retry_temperature if sc is not None else 0.0
+        state = [Row.start(first, L - len(first), params.temperature, retry) for _ in batch]
         plen = [len(x) for x in batch]
         ids = torch.full((B, L), self.pad_id, dtype=torch.long)
         mask = torch.zeros((B, L), dtype=torch.long)
@@ -203,7 +224,10 @@ class TransformersMutator(Mutator):
         nxt = pos[:, -1] + 1
         col = L  # the cache column the next forward writes
         while True:
-            tok, lp = sample_next(logits, params, gen)
+            temps = None
+            if sc is not None and sc.retry_temperature > 0:
+                temps = torch.tensor([state[r].temperature for r in rows.tolist()])
+            tok, lp = sample_next(logits, params, gen, temps)
             tl, ll, al = tok.tolist(), lp.tolist(), alive.tolist()
             feed = [self.pad_id] * len(tl)
             for j, r in enumerate(rows.tolist()):

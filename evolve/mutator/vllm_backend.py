@@ -27,7 +27,9 @@ log = logging.getLogger("evolve.mutator.vllm")
 class _ScaffoldedSequence:
     """A scaffolded completion being built: tokens, who wrote each, log-probs and text."""
 
-    def __init__(self) -> None:
+    def __init__(self, temperature: float) -> None:
+        self.base_temp = temperature
+        self.temps: list[float] = []
         self.toks: list[int] = []
         self.lps: list[float | None] = []
         self.sampled: list[bool] = []
@@ -37,12 +39,14 @@ class _ScaffoldedSequence:
         self.finish = "length"
 
     def insert(self, text: str, ids: list[int]) -> None:
+        self.temps += [self.base_temp] * len(ids)
         self.toks += ids
         self.lps += [None] * len(ids)
         self.sampled += [False] * len(ids)
         self.text += text
 
-    def sample(self, toks: list[int], lps: list[float | None]) -> None:
+    def sample(self, toks: list[int], lps: list[float | None], temp: float) -> None:
+        self.temps += [temp] * len(toks)
         self.toks += toks
         self.lps += [float("-inf") if x is None else float(x) for x in lps]
         self.sampled += [True] * len(toks)
@@ -56,13 +60,14 @@ class _ScaffoldedSequence:
         dropped = sum(self.sampled[mark[0]:])
         self.discarded += dropped
         self.n_sampled -= dropped
-        del self.toks[mark[0]:], self.lps[mark[0]:], self.sampled[mark[0]:]
+        del self.toks[mark[0]:], self.lps[mark[0]:], self.sampled[mark[0]:], self.temps[mark[0]:]
         self.text = self.text[: mark[1]]
 
     def completion(self, prompt_ids: list[int], version: int) -> Completion:
         return Completion(text=self.text, token_ids=self.toks, logprobs=self.lps,
                           prompt_token_ids=prompt_ids, finish_reason=self.finish,
                           policy_version=version, sampled=self.sampled,
+                          temperatures=self.temps if any(t != self.base_temp for t in self.temps) else None,
                           discarded_tokens=self.discarded)
 
 
@@ -160,7 +165,7 @@ class VLLMMutator(Mutator):
         sc: Scaffold = params.scaffold  # type: ignore[assignment]
         check = CopyCheck(parent, sc)
         prompt_ids = self._prompt_ids(prompt)
-        seq = _ScaffoldedSequence()
+        seq = _ScaffoldedSequence(params.temperature)
         for k, opening in enumerate(sc.openings):
             seq.insert(opening, self._tokens(opening))
             retries = 0
@@ -169,7 +174,8 @@ class VLLMMutator(Mutator):
                     seq.finish = "length"
                     return seq.completion(prompt_ids, version)
                 mark = seq.mark()
-                end = self._answer(prompt_ids, seq, params, sc, model)
+                temp = params.temperature + sc.retry_temperature * retries  # hotter retries
+                end = self._answer(prompt_ids, seq, params, sc, model, temp)
                 if end == "eos":
                     seq.finish = "stop"
                     return seq.completion(prompt_ids, version)
@@ -186,7 +192,7 @@ class VLLMMutator(Mutator):
         return seq.completion(prompt_ids, version)
 
     def _answer(self, prompt_ids: list[int], seq: "_ScaffoldedSequence", params: SamplingParams,
-                sc: Scaffold, model: str) -> str:
+                sc: Scaffold, model: str, temp: float) -> str:
         """Sample one answer's code into `seq`: 'closed' (its fence), 'eos', 'capped' (its
         token cap) or 'budget' (the completion's)."""
         start, text = len(seq.toks), ""
@@ -203,7 +209,7 @@ class VLLMMutator(Mutator):
                 want = min(want, sc.max_answer_tokens - written)
             payload: dict[str, Any] = {
                 "model": model, "prompt": prompt_ids + seq.toks, "n": 1, "max_tokens": want,
-                "temperature": params.temperature, "top_p": params.top_p, "logprobs": 0,
+                "temperature": temp, "top_p": params.top_p, "logprobs": 0,
                 "return_token_ids": True, "stop": [FENCE_TOKEN], "include_stop_str_in_output": True,
             }
             if params.top_k:
@@ -212,7 +218,7 @@ class VLLMMutator(Mutator):
             toks, lps = c.get("token_ids"), (c.get("logprobs") or {}).get("token_logprobs")
             if toks is None or lps is None or len(lps) != len(toks):
                 raise MutatorError("vLLM answer lacks token_ids/logprobs (server too old for return_token_ids?)")
-            seq.sample(toks, lps)
+            seq.sample(toks, lps, temp)
             paused = c.get("finish_reason") == "stop" and c.get("stop_reason") == FENCE_TOKEN
             text += c["text"]
             cut = answer_end(text)

@@ -19,6 +19,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('rollouts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sampled', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('temperatures', sa.JSON(), nullable=True))
     with op.batch_alter_table('batches', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stats', sa.JSON(), nullable=True))
     with op.batch_alter_table('prompts', schema=None) as batch_op:
@@ -32,4 +33,5 @@ def downgrade() -> None:
     with op.batch_alter_table('batches', schema=None) as batch_op:
         batch_op.drop_column('stats')
     with op.batch_alter_table('rollouts', schema=None) as batch_op:
+        batch_op.drop_column('temperatures')
         batch_op.drop_column('sampled')
