@@ -8,6 +8,7 @@ import torch
 from evolve.mutator import MutatorError, SamplingParams, TransformersConfig, build_mutator
 from evolve.mutator.transformers_backend import cpu_supports_bf16, resolve_dtype
 from tests.fixtures.lora import make_adapter
+from trainer.peft_quiet import peft_quiet
 
 PROMPTS = ["def add(a, b):", "import os\nclass Reader:\n    def", "x"]
 GREEDY = SamplingParams(temperature=0, max_tokens=12)
@@ -104,9 +105,10 @@ def test_adapter_hot_swap_without_reloading_base(tiny_lm_dir, adapters):
         assert m.policy_version == version and list(m.model.peft_config) == [f"v{version}"]
         got = m.generate(PROMPTS, n=1, params=GREEDY)
         assert all(g[0].policy_version == version for g in got)
-        ref_model = PeftModel.from_pretrained(
-            AutoModelForCausalLM.from_pretrained(tiny_lm_dir, dtype=torch.float32), str(path)
-        ).eval()
+        with peft_quiet():
+            ref_model = PeftModel.from_pretrained(
+                AutoModelForCausalLM.from_pretrained(tiny_lm_dir, dtype=torch.float32), str(path)
+            ).eval()
         for g in got:
             c = g[0]
             assert c.logprobs == pytest.approx(full_logprobs(ref_model, c.prompt_token_ids, c.token_ids), abs=1e-4)

@@ -121,7 +121,10 @@ def test_saved_adapter_loads_in_peft(tiny_lm_dir, tmp_path):
     learner.step([good_bad_group()])
     out = learner.save_adapter(tmp_path / "adapter")
     base = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
-    peft_model = PeftModel.from_pretrained(base, out).eval()
+    from trainer.peft_quiet import peft_quiet
+
+    with peft_quiet():
+        peft_model = PeftModel.from_pretrained(base, out).eval()
     ids = torch.tensor([PROMPT + GOOD])
     with torch.no_grad():
         lp = torch.log_softmax(peft_model(input_ids=ids).logits[0, :-1], -1)

@@ -27,6 +27,7 @@ from trainer.advantages import compute_advantages
 from trainer.config import LearnerConfig
 from trainer.loss import LossBatch, Normalizer, policy_loss, token_entropy, token_logprobs
 from trainer.metrics_log import MetricsLogger
+from trainer.peft_quiet import peft_quiet
 from trainer.records import RolloutGroup
 
 ADAPTER_DIR = "adapter"
@@ -85,7 +86,8 @@ class Learner:
                 r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
                 target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM",
             )
-            model = get_peft_model(model, lora)
+            with peft_quiet():
+                model = get_peft_model(model, lora)
         elif cfg.loss.kl_coef > 0:  # full fine-tuning: a frozen copy of the start is the reference
             self.ref_model = copy.deepcopy(model).eval().requires_grad_(False)
         self.model = model

@@ -20,6 +20,7 @@ from evolve.mutator.models import MODEL_SPECS, is_prepared, model_dir
 from evolve.mutations.fences import answer_end, closed_code_blocks
 from evolve.mutations.scaffold import CopyCheck, Scaffold
 from evolve.mutator.rows import Row
+from trainer.peft_quiet import peft_quiet
 
 log = logging.getLogger("evolve.mutator.transformers")
 COMPACT_FRACTION = 0.25  # drop finished rows once this share of the batch is done
@@ -321,13 +322,15 @@ class TransformersMutator(Mutator):
         from peft import PeftModel
 
         name = f"v{version}"
-        if isinstance(self.model, PeftModel):
-            self.model.load_adapter(str(path), adapter_name=name, is_trainable=False)
-            self.model.set_adapter(name)
-            for old in [a for a in self.model.peft_config if a != name]:
-                self.model.delete_adapter(old)
-        else:
-            self.model = PeftModel.from_pretrained(self.model, str(path), adapter_name=name, is_trainable=False)
+        with peft_quiet():
+            if isinstance(self.model, PeftModel):
+                self.model.load_adapter(str(path), adapter_name=name, is_trainable=False)
+                self.model.set_adapter(name)
+                for old in [a for a in self.model.peft_config if a != name]:
+                    self.model.delete_adapter(old)
+            else:
+                self.model = PeftModel.from_pretrained(self.model, str(path), adapter_name=name,
+                                                       is_trainable=False)
         self.model.eval()
         self._version = version
         log.info("policy version %d from %s", version, path)
