@@ -1,4 +1,4 @@
-"""Online fine-tuning of the mutator inside a search run (issue 6, item 4).
+"""Online fine-tuning of the mutator inside a search run.
 
 The search writes one rollout record per completion (evolve.search.commit_completion).  After
 every batch, `OnlineTrainer.train_ready` takes the oldest `trainer.online.every_groups` complete
@@ -22,11 +22,8 @@ the learner needs its own copy (`trainer.online.model`, default the served model
 
 from __future__ import annotations
 
-import copy
-import json
 import logging
 import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,21 +32,16 @@ from evolve.answers import stored_record
 from evolve.config import RunConfig
 from evolve.db import repo
 from evolve.db.models import Rollout as RolloutRow
-from evolve.mutator import Mutator, MutatorError
+from evolve.mutator import Mutator
+from evolve.mutator.swapping import SwappingMutator
 from evolve.online_config import TrainerConfig
 from evolve.rewards import REWARD_MODES, StoredRollout, reward_context
 from problems.model import Problem
-from trainer.config import LearnerConfig
+from trainer.checkpoints import checkpoint_version, is_checkpoint, run_adapter, run_checkpoint
+from evolve.learner_setup import OnlineError, learner_base, learner_config, restore
 from trainer.records import RolloutGroup
 
 log = logging.getLogger("evolve.online")
-ADAPTERS_DIR = "adapters"
-METRICS_FILE = "trainer.jsonl"
-ADAPTER_SUBDIR = "adapter"  # trainer.learner.ADAPTER_DIR (not imported: it pulls in torch)
-
-
-class OnlineError(ValueError):
-    """Online fine-tuning cannot run with this configuration (one line)."""
 
 
 def complete_groups(rows: list[RolloutRow], size: int) -> list[list[RolloutRow]]:
@@ -67,94 +59,9 @@ def to_groups(groups: list[list[RolloutRow]], rewards: Callable[[RolloutRow], li
                          rollouts=[stored_record(r, rewards(r)) for r in g]) for g in groups]
 
 
-# --- the learner over the mutator's weights ---------------------------------------------------
-
-def shared_module(model):
-    """A second module tree over the same parameter and buffer tensors (no weight copy): peft
-    can inject LoRA layers into it without touching the original tree."""
-    memo = {id(t): t for t in (*model.parameters(), *model.buffers())}
-    return copy.deepcopy(model, memo)
-
-
-def learner_config(cfg: TrainerConfig, run: RunConfig, run_dir: Path) -> LearnerConfig:
-    """The learner's part of the trainer section; log-probs at the sampling temperature unless
-    the config sets one, metrics next to the run."""
-    data = cfg.model_dump(exclude={"online"})
-    temp = run.mutation.sampling.temperature
-    if "temperature" not in cfg.loss.model_fields_set and temp > 0:
-        data["loss"]["temperature"] = temp
-    if data["metrics_jsonl"] is None:
-        data["metrics_jsonl"] = run_dir / METRICS_FILE
-    return LearnerConfig.model_validate(data)
-
-
-def learner_base(run: RunConfig, mutator: Mutator):
-    """(model or directory, shared?) for the learner: the mutator's own module when possible."""
-    import torch
-
-    opts = run.trainer.online
-    model = getattr(mutator, "model", None)
-    if opts.share_weights and isinstance(model, torch.nn.Module):
-        if hasattr(model, "peft_config"):
-            raise OnlineError("trainer: the mutator already holds an adapter (mutator.adapter);"
-                              " online training starts from the base model: unset it")
-        return shared_module(model), True
-    name = opts.model or getattr(run.mutator, "model", None)
-    if not name:
-        raise OnlineError("trainer.online.model: needed when the learner cannot share the mutator's weights")
-    from evolve.mutator.transformers_backend import resolve_model
-
-    return resolve_model(name), False
-
-
-def restore(learner, ckpt: Path) -> None:
-    """Load a learner checkpoint; the configured lr wins over the one saved with the optimiser
-    (a checkpoint from offline training may have used another)."""
-    learner.load_checkpoint(ckpt)
-    for group in learner.optimizer.param_groups:
-        group["lr"] = learner.config.lr
-
-
-# --- hot swap -------------------------------------------------------------------------------
-
-class SwappingMutator(Mutator):
-    """Wraps a mutator; `load_adapter` takes effect at the start of the next `generate`."""
-
-    def __init__(self, inner: Mutator) -> None:
-        super().__init__()
-        self.inner, self.name = inner, inner.name
-        self._pending: tuple[int, Path] | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def policy_version(self) -> int:
-        return self.inner.policy_version
-
-    def load_adapter(self, version: int, path: Path) -> None:
-        if not (Path(path) / "adapter_config.json").is_file():
-            raise MutatorError(f"{path}: not a peft adapter directory (no adapter_config.json)")
-        with self._lock:
-            self._pending = (version, Path(path))
-
-    def generate(self, prompts, n=1, params=None, parents=None):
-        with self._lock:
-            pending, self._pending = self._pending, None
-        if pending is not None:
-            self.inner.load_adapter(*pending)
-        return self.inner.generate(prompts, n, params, parents)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
 # --- the online trainer ---------------------------------------------------------------------
 
-def checkpoint_dir(run_dir: Path, version: int) -> Path:
-    return Path(run_dir) / ADAPTERS_DIR / f"v{version}"
-
-
-def adapter_dir(run_dir: Path, version: int) -> Path:
-    return checkpoint_dir(run_dir, version) / ADAPTER_SUBDIR
+checkpoint_dir, adapter_dir = run_checkpoint, run_adapter  # the layout: trainer.checkpoints
 
 
 class OnlineTrainer:
@@ -187,11 +94,9 @@ class OnlineTrainer:
     def _import(self, ckpt: Path) -> int:
         """Copy a learner checkpoint (`evolve train`, another run) in as this run's first
         version: its own version number, so policy lags stay meaningful."""
-        from trainer.learner import STATE_FILE
-
-        if not (ckpt / STATE_FILE).is_file():
+        if not is_checkpoint(ckpt):
             raise OnlineError(f"trainer.online.init_checkpoint: {ckpt} is not a learner checkpoint")
-        version = int(json.loads((ckpt / STATE_FILE).read_text())["policy_version"])
+        version = checkpoint_version(ckpt)
         if version < 1:
             raise OnlineError(f"trainer.online.init_checkpoint: {ckpt} holds version 0 (untrained)")
         dest = checkpoint_dir(self.run_dir, version)

@@ -89,7 +89,8 @@ def train_command(suite, problem_ids, estimator, out_dir, steps, prompts_per_ste
                   completions, max_tokens, lr, init_ckpt, model, config_path, plugin) -> None:
     """Fine-tune the mutator (LoRA) on SUITE before a search; one JSON line per step."""
     from evolve.offline import make_tasks, train
-    from evolve.online import ADAPTER_SUBDIR, OnlineError, learner_base, learner_config, restore
+    from evolve.learner_setup import OnlineError, learner_base, learner_config, restore
+    from trainer.checkpoints import adapter_path
     from evolve.online_config import TrainerConfig
     from sandbox.api import Sandbox
     from trainer.advantages import ADVANTAGE_ESTIMATORS
@@ -119,7 +120,7 @@ def train_command(suite, problem_ids, estimator, out_dir, steps, prompts_per_ste
             learner = Learner(base, learner_config(cfg.trainer, cfg, out_dir))
             if init_ckpt:
                 restore(learner, init_ckpt)
-                mutator.load_adapter(learner.version, init_ckpt / ADAPTER_SUBDIR)
+                mutator.load_adapter(learner.version, adapter_path(init_ckpt))
             tasks = make_tasks(problems, cfg, box)
             for row in train(learner, mutator, tasks, steps=steps, prompts_per_step=prompts_per_step,
                              config=cfg, sandbox=box, out_dir=out_dir):

@@ -15,7 +15,8 @@ from evolve.db import repo
 from evolve.db.models import Event, Program, PromptRow, Rollout
 from evolve.mutator import TransformersConfig
 from evolve.mutator.transformers_backend import TransformersMutator
-from evolve.online import adapter_dir, complete_groups, shared_module
+from evolve.learner_setup import shared_module
+from evolve.online import adapter_dir, complete_groups
 from evolve.rewards import REWARD_MODES, RewardContext, StoredRollout, reward_context
 from evolve.runs import execute, open_run, seed, status
 from tests.evolve_support import problem_dir, write_config

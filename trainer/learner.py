@@ -24,17 +24,13 @@ import numpy as np
 import torch
 
 from trainer.advantages import compute_advantages
+from trainer.checkpoints import ADAPTER_DIR, MODEL_DIR, OPTIM_FILE, STATE_FILE, TORCH_RNG_FILE
 from trainer.config import LearnerConfig
 from trainer.loss import LossBatch, Normalizer, policy_loss, token_entropy, token_logprobs
 from trainer.metrics_log import MetricsLogger
 from trainer.peft_quiet import peft_quiet
 from trainer.records import RolloutGroup
 
-ADAPTER_DIR = "adapter"
-MODEL_DIR = "model"
-STATE_FILE = "trainer_state.json"
-OPTIM_FILE = "optimizer.pt"
-TORCH_RNG_FILE = "torch_rng.pt"
 TOKENIZER_FILES = (
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
     "vocab.json", "merges.txt", "generation_config.json",

@@ -19,12 +19,13 @@ import numpy as np
 from pydantic import ValidationError
 from sqlalchemy import Connection, func, select
 
+from evolve.accounting import BatchStats
 from evolve.db.models import Batch, Event, Program, PromptRow, Rollout
 from evolve.report.data import stream
-from evolve.accounting import BatchStats
 from evolve.report.models import AccountingData, AnswersData, TrainingData, TrainPoint
 from evolve.report.source import ReportError
 from evolve.report.timeline import Timeline, chunk_means
+from trainer.checkpoints import RUN_METRICS_FILE as TRAINER_JSONL
 
 STATUSES = ("child", "known", "rejected", "unchanged", "duplicate", "inapplicable", "malformed",
             "missing", "empty", "extra", "unrecorded")
@@ -34,7 +35,6 @@ USABLE = ("child", "known")
 TRAIN_POINTS = 300
 ACCOUNT_POINTS = 200
 MIN_SLOTS_PER_BIN = 24
-TRAINER_JSONL = "trainer.jsonl"  # evolve.online.METRICS_FILE (not imported: it pulls in torch)
 
 
 @dataclass
