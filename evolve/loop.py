@@ -25,6 +25,7 @@ from evolve.accounting import generation_stats
 from evolve.answers import programs_to_run
 from evolve.mutations import AnswerIssue, MutationOutcome, mutate
 from evolve.mutator import Completion, Mutator, MutatorError
+from evolve.mutator.base import MutatorCancelled
 from evolve.scored import Scored
 from evolve.search import BatchPlan, Search
 from problems.model import Problem
@@ -127,8 +128,26 @@ class Loop:
                     self.on_batch(self.search, plan, happened)
                     if any(h.startswith("train") for h in happened):
                         self.search.add_stats(plan.index, learn_s=round(time.monotonic() - t0, 3))
+                if nfut is not None and self._stop_now():
+                    nxt, nfut = self._abandon(nfut), None  # solved: the next batch is not needed
                 plan, fut = nxt, nfut
         return self.stop_reason() or "budget reached"
+
+    def _stop_now(self) -> bool:
+        """Stop without the batch in flight: solved, target reached or out of time (never for
+        the iteration budget: a planned batch is within it)."""
+        reason = self.stop_reason()
+        return reason is not None and reason != "iteration budget reached"
+
+    def _abandon(self, fut: Future) -> None:
+        """Cancel the generation in flight and wait for it to stop.  Its batch stays planned in
+        the database: a resume with a larger budget generates it again."""
+        self.mutator.cancel()
+        try:
+            fut.result()
+        except MutatorCancelled:
+            pass
+        return None
 
     def _evaluate_and_commit(self, plan: BatchPlan, completions: list[list[Completion]]) -> dict:
         """Parse, evaluate and commit the batch's completions; returns its accounting

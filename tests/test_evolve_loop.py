@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -145,9 +146,38 @@ def test_stops_when_solved(tmp_path):
                                                    "reset_interval": 0}},
                    mutator=lambda c: FixedMutator([(render_answers([MENU[5]]), "stop")]))
     info = status(run_dir)
-    # batch 0 solves it; batch 1 was already planned (it overlaps batch 0's evaluation)
-    assert info["stop_reason"] == "solved by #1" and info["iterations"] == 4
+    # batch 0 solves it; batch 1, already generating (it overlaps batch 0's evaluation), is
+    # abandoned: nothing of it is committed, it stays planned for a resume with a larger budget
+    assert info["stop_reason"] == "solved by #1" and info["iterations"] == 2
+    assert info["iterations_planned"] == 4 and len(_rows(run_dir, Rollout)) == 2 * 2
     assert info["best_fitness"] == 1.0 and info["tests_solved_by_some_elite"] == 8
+
+
+def test_a_solve_cancels_the_generation_in_flight(tmp_path):
+    """A backend that honours cancel() stops mid-generation (MutatorCancelled is absorbed)."""
+    from evolve.mutator.base import MutatorCancelled
+
+    class Slow(FixedMutator):
+        cancelled = 0
+
+        def generate(self, prompts, n=1, params=None, parents=None):
+            if self.i:  # the second batch: runs until cancelled
+                for _ in range(200):
+                    try:
+                        self._check_cancel()
+                    except MutatorCancelled:
+                        Slow.cancelled += 1
+                        raise
+                    time.sleep(0.05)
+            return super().generate(prompts, n, params, parents)
+
+    t0 = time.monotonic()
+    run_dir = _run(tmp_path, "cancel", {"loop": {"stop_when_solved": True, "iterations": 200},
+                                        "islands": {"count": 1, "migration_interval": 0,
+                                                    "reset_interval": 0}},
+                   mutator=lambda c: Slow([(render_answers([MENU[5]]), "stop")]))
+    assert status(run_dir)["iterations"] == 2 and Slow.cancelled == 1
+    assert time.monotonic() - t0 < 8  # did not wait out the slow batch (10 s)
 
 
 @pytest.mark.slow

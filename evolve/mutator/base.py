@@ -11,6 +11,7 @@ without reloading the base model.
 from __future__ import annotations
 
 import logging
+import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Literal, Union
@@ -27,6 +28,10 @@ Prompt = Union[str, list[ChatMessage]]
 
 class MutatorError(RuntimeError):
     """A backend failed in a way the caller should report (server down, bad adapter...)."""
+
+
+class MutatorCancelled(MutatorError):
+    """`generate` stopped early because `cancel()` was called (the run no longer needs it)."""
 
 
 class Completion(BaseModel):
@@ -70,6 +75,16 @@ class Mutator(ABC):
 
     def __init__(self) -> None:
         self._version = 0
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop the generation in flight (and any later one): it raises MutatorCancelled.  The
+        loop calls this when a batch solved the problem while the next one was generating."""
+        self._cancel.set()
+
+    def _check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise MutatorCancelled("generation cancelled")
 
     @property
     def policy_version(self) -> int:

@@ -39,5 +39,8 @@ class SwappingMutator(Mutator):
             self.inner.load_adapter(*pending)
         return self.inner.generate(prompts, n, params, parents)
 
+    def cancel(self) -> None:
+        self.inner.cancel()
+
     def close(self) -> None:
         self.inner.close()

