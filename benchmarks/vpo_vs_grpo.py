@@ -193,7 +193,7 @@ def run_arm(name: str, plan: Plan, work: Path) -> dict:
         old = json.loads(cached.read_text())
         if old.get("key") == cache_key(arm, plan):
             print(f"[{name}] reusing {cached}", flush=True)
-            return old
+            return {**old, "reused": True}
     out.mkdir(parents=True, exist_ok=True)
     cfg, log = work / "config.yaml", out / "stderr.log"
     m, t0 = answers_per_completion(arm, plan), time.time()
@@ -357,9 +357,12 @@ def main() -> None:
         print(f"diversity vpo / grpo: {summary['diversity_vpo_over_grpo']:.2f}x")
     a.out.mkdir(parents=True, exist_ok=True)
     report = {"preset": preset, "plan": asdict(plan), "suite": str(SUITE.relative_to(ROOT)),
-              "eval_temperature": EVAL_TEMPERATURE, "wall_s": round(time.time() - t0, 1),
-              # every arm's own training + evaluation time, also of arms reused from --work
+              "eval_temperature": EVAL_TEMPERATURE,
+              # this invocation's wall time: small when arms were reused from --work ...
+              "invocation_wall_s": round(time.time() - t0, 1),
+              # ... every arm's own training + evaluation time, also of arms reused from --work
               "compute_s": round(sum(r["train_s"] + r["eval_s"] for r in results.values()), 1),
+              "reused_arms": [n for n, r in results.items() if r.get("reused")],
               "summary": summary, "arms": results}
     (a.out / f"{stem}.json").write_text(json.dumps(report, indent=1))
     plot(results, a.out / f"{stem}.png",
