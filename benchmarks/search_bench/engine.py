@@ -126,7 +126,7 @@ class Engine:
         """One greedy sample of the search prompt (m = 1) per candidate: does it solve it?"""
         from evolve.config import RunConfig
         from evolve.mutator import build_mutator
-        from evolve.offline import make_tasks, score_completions
+        from evolve.offline import make_tasks, sample
 
         cfg = RunConfig.model_validate({"mutator": {"backend": "transformers", "model": self.args.model},
                                         "mutation": {"answers": 1, "sampling": {
@@ -134,12 +134,11 @@ class Engine:
         probs = [split_holdout(load_problem(c), self.args.holdout) for c in candidates if c]
         mut = build_mutator(cfg.mutator)
         tasks = make_tasks(probs, cfg, self.box)
+        pools = sample(mut, tasks, 1, 1, cfg.mutation, 0, self.box)
         out = {}
-        for t in tasks:
-            params = cfg.mutation.params(0, parent=t.problem.initial_program)
-            comp = mut.generate([t.messages], 1, params, parents=[t.problem.initial_program])[0]
-            sc = score_completions(t, comp, 1, self.box)[0]
-            out[t.problem.id] = {"greedy_fitness": sc.fitness[0], "seed_fitness": t.view.fitness,
-                                 "solved": sc.fitness[0] >= 1.0 - 1e-9}
+        for t, pool in zip(tasks, pools):
+            fit = pool[0].fitness[0]
+            out[t.problem.id] = {"greedy_fitness": round(fit, 4), "seed_fitness": round(t.view.fitness, 4),
+                                 "solved_by_greedy": fit >= 1.0 - 1e-9}
             print(t.problem.id, out[t.problem.id], flush=True)
         return out
