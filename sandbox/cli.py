@@ -66,14 +66,52 @@ def _print_table(problem_id: str, result) -> None:
               help="'debootstrap' (no registry: Debian root from this machine's apt mirror) or a pullable image, e.g. python:3.11-slim")
 @click.option("--mirror", default="auto", show_default=True, help="Debian archive URL for debootstrap; auto = the one apt uses here")
 @click.option("--force", is_flag=True, help="rebuild even if the image matches the current runner")
-def build_image_command(tag: str | None, base: str, mirror: str, force: bool) -> None:
-    """Build the sandbox image (skipped when an image with the current runner exists)."""
+@click.option("--requirement", "-r", "extra", multiple=True,
+              help="another pinned package (name==version) on top of sandbox.requirements; repeatable")
+def build_image_command(tag: str | None, base: str, mirror: str, force: bool, extra: tuple[str, ...]) -> None:
+    """Build the sandbox image and the process jail's package site (skipped when up to date)."""
     from sandbox.image import ImageError, build_image
+    from sandbox.requirements import RequirementError
 
     tag = tag or SandboxConfig().docker.image
+    requirements = _requirements(extra)
     try:
+        _build_site(requirements)
         report = build_image(tag, base=base, mirror=None if mirror == "auto" else mirror, force=force,
-                             log=lambda line: click.echo(line, err=True))
-    except ImageError as exc:
+                             log=lambda line: click.echo(line, err=True), requirements=requirements)
+    except (ImageError, RequirementError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
+
+
+@sandbox_group.command("build-site")
+@click.option("--requirement", "-r", "extra", multiple=True,
+              help="another pinned package (name==version) on top of sandbox.requirements; repeatable")
+def build_site_command(extra: tuple[str, ...]) -> None:
+    """Install the pinned packages (numpy, scipy, ...) for the process jail's interpreter."""
+    from sandbox.requirements import RequirementError
+
+    try:
+        site = _build_site(_requirements(extra))
+    except RequirementError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"package site ready: {site}")
+
+
+def _requirements(extra: tuple[str, ...]) -> list[str]:
+    from sandbox.requirements import RequirementError, parse_pins
+
+    requirements = [*SandboxConfig().requirements, *extra]
+    try:
+        parse_pins(requirements)
+    except RequirementError as exc:
+        raise click.ClickException(str(exc)) from None
+    return requirements
+
+
+def _build_site(requirements: list[str]) -> Path:
+    """The site for the process jail's default interpreter (the image builds its own copy)."""
+    from sandbox import jails
+    from sandbox.requirements import build_site, python_tag
+
+    return build_site(requirements, python_tag(jails.default_python()), log=lambda line: click.echo(line, err=True))

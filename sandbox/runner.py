@@ -68,6 +68,7 @@ class WorkerProcess:
             start_new_session=True,
             preexec_fn=preexec if setuid is not None else None,
             close_fds=True,
+            env={**os.environ, **jails.WORKER_ENV},
         )
         self.jail_name = jail.name
         self.oom_kills = oom_kill_count()
@@ -380,7 +381,7 @@ def serve(opts: argparse.Namespace) -> int:
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by accident goes to stderr, never into the channel
     jail_name = jails.best_jail() if opts.jail == "auto" else opts.jail
-    jail = jails.JAILS[jail_name](opts.python or jails.default_python(), opts.uid)
+    jail = jails.JAILS[jail_name](opts.python or jails.default_python(), opts.uid, opts.site)
     reap_all = opts.reap_all and os.getpid() == 1
     supervisor = Supervisor(jail, opts.nproc, opts.workdir, reap_all, tuple(opts.scrub))
     wire.write_frame(channel, {"type": "ready", "protocol": wire.PROTOCOL_VERSION,
@@ -409,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     sup.add_argument("--nproc", type=int, default=0)
     sup.add_argument("--workdir", default=None)
     sup.add_argument("--reap-all", action="store_true")
+    sup.add_argument("--site", default=None, help="package site directory the workers import from")
     sup.add_argument("--scrub", action="append", default=[],
                      help="with --reap-all: empty this scratch dir after every candidate (repeatable)")
     opts = parser.parse_args(argv)
