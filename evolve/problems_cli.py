@@ -80,6 +80,12 @@ def show_command(problem_id: str) -> None:
     click.echo(f"# {p.id}: {p.title}\nmode {p.mode}, scoring {p.scoring}, "
                f"{len(p.tests)} tests ({sum(t.hidden for t in p.tests)} hidden), limit {p.time_limit_s}s/test\n")
     click.echo(p.statement.rstrip() + "\n")
+    if p.record is not None:
+        r = p.record
+        click.echo(f"## record\n{r.objective} {r.metric}: {r.value:g}\nsource: {r.source}"
+                   + (f"\nnote: {r.note}" if r.note else "") + "\n")
+    if p.requirements:
+        click.echo(f"requires: {', '.join(p.requirements)}\n")
     click.echo("## initial program\n" + p.initial_program.rstrip() + "\n")
     click.echo("## visible tests")
     for t in p.visible_tests:

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 from sqlalchemy import Engine, func, select
 
-from evolve.config import RunConfig, dump_yaml, load_config
+from evolve.config import RunConfig, dump_yaml, load_config, with_problem_defaults
 from evolve.db import repo
 from evolve.db.engine import open_database, sqlite_url
 from evolve.db.models import Program, Rollout
@@ -90,8 +90,8 @@ def seed(problem_ref: str, run_dir: Path, config_path: Path | None = None) -> Se
     run_dir = Path(run_dir)
     if (run_dir / RUN_FILE).exists():
         raise RunError(f"{run_dir}: already seeded; use `evolve run` or `evolve resume`")
-    cfg = load_config(config_path)
     problem = load_problem(problem_ref)
+    cfg = with_problem_defaults(load_config(config_path), problem.run_defaults, f"{problem.id} run defaults")
     with exclusive(run_dir):
         url = database_url(cfg, run_dir)
         engine = open_database(url, busy_timeout_s=cfg.database.busy_timeout_s)

@@ -114,4 +114,6 @@ def _build_site(requirements: list[str]) -> Path:
     from sandbox import jails
     from sandbox.requirements import build_site, python_tag
 
-    return build_site(requirements, python_tag(jails.default_python()), log=lambda line: click.echo(line, err=True))
+    python = jails.default_python()
+    return build_site(requirements, python_tag(python), log=lambda line: click.echo(line, err=True),
+                      compile_with=python)
