@@ -60,21 +60,28 @@ def _print_table(problem_id: str, result) -> None:
         click.echo(f"error: {result.error}")
 
 
+CONFIG_OPTION = click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                             help="a run config whose sandbox.requirements to install [default: numpy, scipy]")
+REQUIREMENT_OPTION = click.option("--requirement", "-r", "extra", multiple=True,
+                                  help="another pinned package (name==version) to install; repeatable")
+
+
 @sandbox_group.command("build-image")
 @click.option("--tag", default=None, help="image name [default: SandboxConfig().docker.image]")
 @click.option("--base", default="debootstrap", show_default=True,
               help="'debootstrap' (no registry: Debian root from this machine's apt mirror) or a pullable image, e.g. python:3.11-slim")
 @click.option("--mirror", default="auto", show_default=True, help="Debian archive URL for debootstrap; auto = the one apt uses here")
 @click.option("--force", is_flag=True, help="rebuild even if the image matches the current runner")
-@click.option("--requirement", "-r", "extra", multiple=True,
-              help="another pinned package (name==version) on top of sandbox.requirements; repeatable")
-def build_image_command(tag: str | None, base: str, mirror: str, force: bool, extra: tuple[str, ...]) -> None:
+@CONFIG_OPTION
+@REQUIREMENT_OPTION
+def build_image_command(tag: str | None, base: str, mirror: str, force: bool, config: Path | None,
+                        extra: tuple[str, ...]) -> None:
     """Build the sandbox image and the process jail's package site (skipped when up to date)."""
     from sandbox.image import ImageError, build_image
     from sandbox.requirements import RequirementError
 
     tag = tag or SandboxConfig().docker.image
-    requirements = _requirements(extra)
+    requirements = _requirements(config, extra)
     try:
         _build_site(requirements)
         report = build_image(tag, base=base, mirror=None if mirror == "auto" else mirror, force=force,
@@ -85,25 +92,36 @@ def build_image_command(tag: str | None, base: str, mirror: str, force: bool, ex
 
 
 @sandbox_group.command("build-site")
-@click.option("--requirement", "-r", "extra", multiple=True,
-              help="another pinned package (name==version) on top of sandbox.requirements; repeatable")
-def build_site_command(extra: tuple[str, ...]) -> None:
+@CONFIG_OPTION
+@REQUIREMENT_OPTION
+def build_site_command(config: Path | None, extra: tuple[str, ...]) -> None:
     """Install the pinned packages (numpy, scipy, ...) for the process jail's interpreter."""
     from sandbox.requirements import RequirementError
 
     try:
-        site = _build_site(_requirements(extra))
+        site = _build_site(_requirements(config, extra))
     except RequirementError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"package site ready: {site}")
 
 
-def _requirements(extra: tuple[str, ...]) -> list[str]:
+def _requirements(config: Path | None, extra: tuple[str, ...]) -> list[str]:
+    """sandbox.requirements of a run config (default: the built-in pins), plus `extra`."""
+    import yaml
+    from pydantic import ValidationError
+
     from sandbox.requirements import RequirementError, parse_pins
 
-    requirements = [*SandboxConfig().requirements, *extra]
     try:
+        data = yaml.safe_load(config.read_text()) if config else {}
+        section = (data or {}).get("sandbox") or {}
+        base = SandboxConfig(**({"requirements": section["requirements"]} if "requirements" in section else {}))
+        requirements = [*base.requirements, *extra]
         parse_pins(requirements)
+    except (OSError, yaml.YAMLError, AttributeError) as exc:
+        raise click.ClickException(f"{config}: cannot read sandbox.requirements: {exc}") from None
+    except ValidationError as exc:
+        raise click.ClickException(f"{config}: sandbox.requirements: {exc.errors()[0]['msg']}") from None
     except RequirementError as exc:
         raise click.ClickException(str(exc)) from None
     return requirements

@@ -8,8 +8,8 @@ both backends run the very same numpy.  Workers put it on sys.path (they run wit
 
 A problem declares what it imports beyond the standard library (`Problem.requirements`); a
 sandbox that does not carry a declared package refuses the problem with one line saying how
-to add it (`sandbox.requirements` in the run config, then `evolve sandbox build-image` or
-`evolve sandbox build-site`).
+to add it (pin it in the run config's `sandbox.requirements`, then `evolve sandbox build-image
+--config FILE` or `evolve sandbox build-site --config FILE`).
 """
 
 from __future__ import annotations
@@ -72,9 +72,10 @@ def missing(required: Iterable[str], provided: dict[str, str]) -> list[str]:
 
 def refusal(problem_id: str, backend: str, lacking: list[str], provided: dict[str, str]) -> str:
     has = ", ".join(f"{k}=={v}" for k, v in sorted(provided.items())) or "no packages"
-    build = "evolve sandbox build-image" if backend == "docker" else "evolve sandbox build-site"
+    build = "build-image" if backend == "docker" else "build-site"
     return (f"problem {problem_id} requires {', '.join(lacking)}, which the {backend} sandbox does not "
-            f"provide (it has {has}): add pins to sandbox.requirements and run `{build}`")
+            f"provide (it has {has}): pin it in the run config's sandbox.requirements and run "
+            f"`evolve sandbox {build} --config RUN_CONFIG`")
 
 
 # --------------------------------------------------------------------------- the site

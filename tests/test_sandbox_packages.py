@@ -65,6 +65,7 @@ def test_a_requirement_the_sandbox_lacks_is_refused_in_one_line(backend: str):
     assert "\n" not in message
     assert message.startswith("problem test/numpy requires sympy, which the")
     assert "numpy==2.4.6, scipy==1.17.1" in message and "sandbox.requirements" in message
+    assert ("build-image" if backend == "docker" else "build-site") in message
 
 
 def test_requirement_matching_and_pins():
@@ -112,3 +113,19 @@ def solve(values):
     with open_sandbox(backend) as box:
         result = box.evaluate(problem, program)
     assert result.outcomes[0].status == "passed", result.outcomes
+
+
+def test_build_site_reads_a_run_configs_pins(tmp_path):
+    from click.testing import CliRunner
+
+    from sandbox.cli import sandbox_group
+
+    bad = tmp_path / "run.yaml"
+    bad.write_text("sandbox:\n  requirements: [numpy]\n")
+    out = CliRunner().invoke(sandbox_group, ["build-site", "--config", str(bad)])
+    assert out.exit_code == 1 and "sandbox.requirements" in out.output and "must be pinned" in out.output
+    assert len(out.output.strip().splitlines()) == 1
+    good = tmp_path / "good.yaml"
+    good.write_text("sandbox:\n  requirements: [numpy==2.4.6, scipy==1.17.1]\n")
+    out = CliRunner().invoke(sandbox_group, ["build-site", "--config", str(good)])  # already built: no pip
+    assert out.exit_code == 0 and "package site ready" in out.output
