@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from problems.model import Problem  # noqa: E402
 from sandbox.api import Sandbox  # noqa: E402
 from sandbox.config import SandboxConfig  # noqa: E402
+from sandbox.image import resolve_tag  # noqa: E402
 
 TESTS = 10
 HARNESS = """
@@ -104,11 +105,12 @@ def docker_run_cmd(config: SandboxConfig) -> list[str]:
             "--tmpfs", f"/work:rw,size={d.tmpfs_mb}m,mode=1777", "--user", d.user, "--cap-drop", "ALL",
             "--security-opt", "no-new-privileges", "--memory", f"{d.memory_mb}m",
             "--memory-swap", f"{d.memory_mb}m", "--cpus", str(d.cpus), "--pids-limit", str(d.pids_limit),
-            "--log-driver", "none", d.image, "python3", "-I", "-S", "-c", HARNESS]
+            "--log-driver", "none", resolve_tag(d.image, config.requirements), "python3", "-I", "-S", "-c", HARNESS]
 
 
-def run_pool(backend: str, problem: Problem, programs: list[str], slots: int) -> tuple[list[list[float]], float]:
-    with Sandbox(SandboxConfig(backend=backend, slots=slots, max_candidates_per_slot=10_000)) as box:
+def run_pool(backend: str, problem: Problem, programs: list[str], config: SandboxConfig) -> tuple[list[list[float]], float]:
+    slots = config.slots
+    with Sandbox(config.model_copy(update={"backend": backend, "max_candidates_per_slot": 10_000})) as box:
         box.warm()  # a warm pool is the point: its start-up is paid once per run
         start = time.perf_counter()
         results = box.evaluate_many(problem, programs) if slots > 1 else [box.evaluate(problem, p) for p in programs]
@@ -127,26 +129,30 @@ def main() -> int:
     p.add_argument("--slots", type=int, default=1, help="pool slots (1 = per-candidate latency)")
     p.add_argument("--skip-docker", action="store_true")
     p.add_argument("--numpy", action="store_true", help="also run both pools with candidates that import numpy")
+    p.add_argument("--image", default=None, help="sandbox image tag (default: the configured one)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
 
+    config = SandboxConfig(slots=args.slots)
+    if args.image:
+        config = config.model_copy(update={"docker": config.docker.model_copy(update={"image": args.image})})
     problem = make_problem()
     programs = make_candidates(args.candidates)
     reference, base_s = in_process(problem, programs)
     base_ms = base_s / len(programs) * 1000
     methods = {
         "bare subprocess": lambda: run_harness([sys.executable, "-I", "-S", "-c", HARNESS], problem, programs),
-        "process backend": lambda: run_pool("process", problem, programs, args.slots),
+        "process backend": lambda: run_pool("process", problem, programs, config),
     }
     if not args.skip_docker:
         n_run = args.docker_run_candidates or args.candidates
-        methods["docker run --rm"] = lambda: run_harness(docker_run_cmd(SandboxConfig()), problem, programs[:n_run])
-        methods["docker pool"] = lambda: run_pool("docker", problem, programs, args.slots)
+        methods["docker run --rm"] = lambda: run_harness(docker_run_cmd(config), problem, programs[:n_run])
+        methods["docker pool"] = lambda: run_pool("docker", problem, programs, config)
     if args.numpy:
         np_problem, np_programs = make_problem(["numpy"]), make_candidates(args.candidates, "import numpy\n")
-        methods["process backend + numpy"] = lambda: run_pool("process", np_problem, np_programs, args.slots)
+        methods["process backend + numpy"] = lambda: run_pool("process", np_problem, np_programs, config)
         if not args.skip_docker:
-            methods["docker pool + numpy"] = lambda: run_pool("docker", np_problem, np_programs, args.slots)
+            methods["docker pool + numpy"] = lambda: run_pool("docker", np_problem, np_programs, config)
 
     rows = {}
     for name, method in methods.items():

@@ -23,7 +23,10 @@ class ProcessOptions(_Strict):
 
 
 class DockerOptions(_Strict):
-    image: str = "vpo-evolve-sandbox:latest"
+    image: str = Field(
+        default="vpo-evolve-sandbox:auto",
+        description="':auto' = a tag per runner revision and package set (several checkouts share one engine)",
+    )
     memory_mb: int = Field(default=1024, ge=64, description="container memory = swap limit")
     cpus: float = Field(default=1.0, gt=0)
     pids_limit: int = Field(default=64, ge=8)

@@ -22,8 +22,8 @@ import threading
 
 from sandbox import wire
 from sandbox.config import SandboxConfig
-from sandbox.image import image_requirements, image_state
-from sandbox.requirements import JAIL_SITE_DIR
+from sandbox.image import image_requirements, image_state, resolve_tag
+from sandbox.jails import JAIL_SITE_DIR
 from sandbox.slots import Slot, SlotDied
 
 LABEL = "vpo-evolve.sandbox"
@@ -187,7 +187,8 @@ class DockerSlot(Slot):
             return False, f"no Docker engine answers ({type(exc).__name__}); start one: scripts/bootstrap.sh dockerd"
         if state != "ready":
             why = "does not exist" if state == "missing" else "was built from other runner code or packages"
-            return False, f"image {config.docker.image} {why}: run `evolve sandbox build-image`"
+            tag = resolve_tag(config.docker.image, config.requirements)
+            return False, f"image {tag} {why}: run `evolve sandbox build-image`"
         return True, ""
 
     @staticmethod
@@ -196,7 +197,7 @@ class DockerSlot(Slot):
 
         client = docker.from_env(timeout=PING_TIMEOUT_S)
         try:
-            return image_requirements(client, config.docker.image)
+            return image_requirements(client, resolve_tag(config.docker.image, config.requirements))
         finally:
             client.close()
 
@@ -207,7 +208,7 @@ class DockerSlot(Slot):
         opts = self.config.docker
         tmpfs = f"rw,nosuid,nodev,size={opts.tmpfs_mb}m,mode=1777"
         return dict(
-            image=opts.image,
+            image=resolve_tag(opts.image, self.config.requirements),
             command=RUNNER_CMD,
             user=opts.user,
             stdin_open=True,

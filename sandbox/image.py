@@ -44,6 +44,7 @@ STRIP = (
 )
 APT_DIR = Path("/etc/apt")
 
+AUTO_TAG = "auto"  # `repo:auto`: a tag per runner revision and package set (resolve_tag)
 ImageState = Literal["missing", "stale", "ready"]
 
 
@@ -101,6 +102,19 @@ def runner_sha256() -> str:
     return digest.hexdigest()
 
 
+def resolve_tag(tag: str, requirements: Iterable[str] | None = None, sha: str | None = None) -> str:
+    """`repo:auto` -> `repo:<runner hash>-<packages hash>`; any other tag as it is.
+
+    One image per runner revision and package set: checkouts with different runner code (two
+    branches, two worktrees) share one engine without rebuilding each other's image."""
+    repo, _, name = tag.rpartition(":")
+    if name != AUTO_TAG or not repo:
+        return tag
+    pins = parse_pins(SCIENTIFIC_STACK if requirements is None else requirements)
+    packages = hashlib.sha256(json.dumps(sorted(pins.items())).encode()).hexdigest()[:8]
+    return f"{repo}:{(sha or runner_sha256())[:12]}-{packages}"
+
+
 def _labels(client, tag: str) -> dict | None:
     import docker.errors
 
@@ -124,10 +138,12 @@ def image_state(client, tag: str, sha: str | None = None,
                 requirements: Iterable[str] | None = None) -> ImageState:
     """`ready` only when the image's runner hash matches the runner code in this checkout and
     it carries every pinned package asked for (default: the scientific stack)."""
+    sha = sha or runner_sha256()
+    tag = resolve_tag(tag, requirements, sha)
     labels = _labels(client, tag)
     if labels is None:
         return "missing"
-    if labels.get(LABEL_RUNNER_SHA) != (sha or runner_sha256()):
+    if labels.get(LABEL_RUNNER_SHA) != sha:
         return "stale"
     wanted = parse_pins(SCIENTIFIC_STACK if requirements is None else requirements)
     have = image_requirements(client, tag)
@@ -318,6 +334,7 @@ def build_image(
     pins = parse_pins(requirements)
     client = client or docker_client()
     sha = runner_sha256()
+    tag = resolve_tag(tag, requirements, sha)
     report = BuildReport(tag=tag, runner_sha256=sha, built=False, base=base)
     if not force and image_state(client, tag, sha, requirements) == "ready":
         return report

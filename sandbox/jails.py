@@ -4,11 +4,11 @@
 - `bwrap`: bubblewrap namespaces: no network, fresh pid/ipc/uts namespaces, a read-only view
   of just the interpreter, the runner and the package site, private tmpfs work dir, an
   unprivileged uid.
+- `unshare`: util-linux unshare + setpriv when bubblewrap is missing: no network, own pid
+  namespace, unprivileged uid; the host file system stays visible (read permissions apply).
 
 Every jail puts the sandbox's package site (numpy, scipy: sandbox/requirements.py) on the
 worker's sys.path with `--path`, since workers run with `-I -S` (no site-packages of their own).
-- `unshare`: util-linux unshare + setpriv when bubblewrap is missing: no network, own pid
-  namespace, unprivileged uid; the host file system stays visible (read permissions apply).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import tempfile
 RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
 JAIL_RUNNER_DIR = "/opt/vpo"
 JAIL_WORKDIR = "/work"
-JAIL_SITE_DIR = "/opt/vpo-site"  # sandbox.requirements.JAIL_SITE_DIR (this file is stdlib-only)
+JAIL_SITE_DIR = "/opt/vpo-site"  # the package site inside a bwrap jail and in the Docker image
 # Single-threaded numerical libraries: fair CPU shares per candidate, and a library that starts
 # one thread per core cannot trip the pids limit on a many-core host.
 WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

@@ -27,10 +27,11 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
+from sandbox.jails import JAIL_SITE_DIR  # noqa: F401  (re-exported: where the site appears)
+
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)$")
 SPEC = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:==([A-Za-z0-9.+!_-]+))?$")
 SCIENTIFIC_STACK = ("numpy==2.4.6", "scipy==1.17.1")
-JAIL_SITE_DIR = "/opt/vpo-site"  # where the site appears inside a bwrap jail and in the image
 MANIFEST = "vpo-site.json"
 SITE_RECIPE = 2  # bump when the install recipe changes: invalidates built sites
 GLIBC_MINORS = range(17, 37)  # manylinux_2_17 .. manylinux_2_36 (Debian 12 ships glibc 2.36)

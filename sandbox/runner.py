@@ -133,12 +133,16 @@ class Candidate:
             raise found
         return found
 
-    def request(self, op: str, payload: dict, test_deadline: float) -> dict:
-        """Ask the worker to compute; the reply on success, else Abort with the status."""
+    def ensure_loaded(self) -> None:
+        """A loaded worker (started under the load timeout), or the Abort of its load."""
         if self.load_error is not None:
             raise self.load_error
         if self.worker is None:
             self._start()
+
+    def request(self, op: str, payload: dict, test_deadline: float) -> dict:
+        """Ask the worker to compute; the reply on success, else Abort with the status."""
+        self.ensure_loaded()
         assert self.worker is not None
         self.seq += 1
         ok = False
@@ -232,6 +236,11 @@ class Supervisor:
               "wall_ms": (time.monotonic() - start) * 1000.0, "error": error})
 
     def _run_test(self, candidate: Candidate, judge: Judge, job: dict, test: dict, deadline: float):
+        if time.monotonic() < deadline:
+            try:  # loading (interpreter start, the program's imports) is not the test's time
+                candidate.ensure_loaded()
+            except Abort as abort:
+                return abort.status, 0.0, abort.message
         now = time.monotonic()
         if now >= deadline:
             return "timeout", 0.0, f"candidate wall limit of {job['wall_limit_s']}s exceeded"

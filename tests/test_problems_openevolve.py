@@ -109,7 +109,7 @@ def test_evaluator_runs_in_the_sandbox():
     assert best.scores == [1.0, 1.0, 1.0, 1.0] and best.fitness == 1.0
 
 
-CIRCLES = Path(__file__).parent / "fixtures" / "problems" / "openevolve" / "circle_packing"
+CIRCLES = Path(__file__).parent / "fixtures" / "problems" / "openevolve_circle_packing"
 
 
 def test_config_yaml_maps_onto_the_run_config_and_lists_what_it_ignores():

@@ -129,3 +129,15 @@ def test_build_site_reads_a_run_configs_pins(tmp_path):
     good.write_text("sandbox:\n  requirements: [numpy==2.4.6, scipy==1.17.1]\n")
     out = CliRunner().invoke(sandbox_group, ["build-site", "--config", str(good)])  # already built: no pip
     assert out.exit_code == 0 and "package site ready" in out.output
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_import_time_is_not_charged_to_the_tests_time_limit(backend: str):
+    """numpy + scipy.optimize take far longer to import than this test's 0.25 s: the import runs
+    while the candidate loads, under the load timeout, not under any test's limit."""
+    program = "import numpy\nimport scipy.optimize\n# EVOLVE-BLOCK-START\ndef solve(values):\n    return 'ok'\n# EVOLVE-BLOCK-END\n"
+    tests = [t.model_copy(update={"expected": "ok", "time_limit_s": 0.25}) for t in numpy_problem().tests]
+    problem = numpy_problem().model_copy(update={"tests": tests, "time_limit_s": 0.25})
+    with open_sandbox(backend) as box:
+        result = box.evaluate(problem, program)
+    assert [o.status for o in result.outcomes] == ["passed", "passed"], result.outcomes
