@@ -87,6 +87,9 @@ def show_command(problem_id: str) -> None:
                    + (f"\nnote: {r.note}" if r.note else "") + "\n")
     if p.requirements:
         click.echo(f"requires: {', '.join(p.requirements)}\n")
+    if p.run_defaults or p.source.get("ignored_config"):
+        settings = ", ".join(f"{k}={v}" for k, v in p.run_defaults.items()) or "none"
+        click.echo(f"run defaults: {settings}\nignored config: {', '.join(p.source.get('ignored_config', [])) or 'none'}\n")
     click.echo("## initial program\n" + p.initial_program.rstrip() + "\n")
     click.echo("## visible tests")
     for t in p.visible_tests:

@@ -175,3 +175,14 @@ def test_seed_applies_config_yaml_where_the_run_config_is_silent(tmp_path: Path)
     cfg = seed(str(CIRCLES), tmp_path / "run", config).config
     assert cfg.loop.iterations == 5  # the run's own config wins
     assert cfg.islands.count == 3 and cfg.mutation.sampling.temperature == 0.7 and cfg.loop.seed == 42
+
+
+def test_show_lists_the_mapped_and_the_ignored_settings():
+    from click.testing import CliRunner
+
+    from evolve.cli import main
+
+    out = CliRunner().invoke(main, ["problems", "show", str(CIRCLES)], catch_exceptions=False).output
+    assert "requires: numpy\n" in out
+    assert "run defaults: loop.iterations=30, loop.seed=42, mutation.format=rewrite" in out
+    assert "ignored config: checkpoint_interval, database.population_size" in out
