@@ -78,7 +78,8 @@ def evolve(*args: str, timeout: float | None = None) -> str:
     done = subprocess.run([sys.executable, "-c", "from evolve.cli import main; main()", *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
-        raise RuntimeError(f"evolve {' '.join(args)} failed: {(done.stderr or done.stdout).strip()[-800:]}")
+        last = ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"evolve {' '.join(args[:2])} failed: {last[-500:]}")
     return done.stdout
 
 
@@ -110,6 +111,14 @@ def run_one(problem: Problem, minutes: float, work: Path, config: Path, box: San
     }
 
 
+def _kept_rows(out: Path, rerun: set[str]) -> list[dict]:
+    """Rows of an earlier report for problems not run again (a rerun of one problem keeps the rest)."""
+    try:
+        return [r for r in json.loads(out.read_text())["runs"] if r["problem"] not in rerun]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=5.0, help="active search time per problem")
@@ -122,7 +131,7 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="discovery-records-"))
     work.mkdir(parents=True, exist_ok=True)
     config = merged_config(work / "config.yaml")
-    rows = []
+    rows = _kept_rows(args.out, {p.id for p in problems})
     with Sandbox(SandboxConfig(slots=1)) as box:
         for problem in problems:
             print(f"[discovery] {problem.id}: {args.minutes} min", file=sys.stderr, flush=True)

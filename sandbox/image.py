@@ -12,6 +12,7 @@ runner code or without a package the config asks for is detected as stale and re
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -72,8 +73,13 @@ def cache_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "vpo-evolve"
 
 
-def runner_files() -> list[str]:
-    """runner.py, worker.py and every sibling module they import by bare name, transitively."""
+@functools.lru_cache(maxsize=1)
+def runner_files() -> tuple[str, ...]:
+    """runner.py, worker.py and every sibling module they import by bare name, transitively.
+
+    Parsed once per process, on the thread that first checks the image: slots resolve image
+    tags from pool threads, and CPython 3.11's ast.parse is not safe against concurrent parses
+    ("AST constructor recursion depth mismatch" killed a run)."""
     found: list[str] = []
     todo = list(RUNNER_ENTRY)
     while todo:
@@ -90,7 +96,7 @@ def runner_files() -> list[str]:
             else:
                 continue
             todo += [f"{m}.py" for m in modules if "." not in m and (SANDBOX_DIR / f"{m}.py").is_file()]
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def runner_sha256() -> str:

@@ -286,3 +286,20 @@ def test_apt_mirror_is_read_from_both_source_formats(tmp_path):
         "Types: deb\nURIs: http://x.example/security\nSuites: trixie-security\nComponents: main\n")
     with pytest.raises(ImageError, match="--mirror"):
         apt_mirror("bookworm", tmp_path)
+
+
+def test_runner_hash_parses_the_runner_only_once(monkeypatch):
+    """Slots resolve `:auto` tags from pool threads; CPython 3.11's ast.parse is not safe against
+    concurrent parses (a run died of "AST constructor recursion depth mismatch"), so the runner's
+    import graph is parsed once and later hashes only read the files."""
+    import ast
+
+    from sandbox import image
+
+    first = image.runner_sha256()
+
+    def no_parse(*_args, **_kwargs):
+        raise AssertionError("runner files parsed again")
+
+    monkeypatch.setattr(ast, "parse", no_parse)
+    assert image.runner_sha256() == first and image.resolve_tag("x:auto").startswith(f"x:{first[:12]}-")
