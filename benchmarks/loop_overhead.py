@@ -32,7 +32,8 @@ from evolve.loop import safe_mutate  # noqa: E402
 from evolve.map_elites import Candidate  # noqa: E402
 from evolve.mutations import render_answers  # noqa: E402
 from evolve.mutator import Completion  # noqa: E402
-from evolve.search import Scored, Search, code_hash  # noqa: E402
+from evolve.scored import Scored, code_hash  # noqa: E402
+from evolve.search import Search  # noqa: E402
 from evolve.selection import complementary  # noqa: E402
 from problems.model import Problem  # noqa: E402
 from sandbox.results import EvalResult  # noqa: E402

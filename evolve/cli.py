@@ -40,5 +40,7 @@ def _register() -> None:
     for command in train_commands:
         main.add_command(command)
 
+    from evolve.report.cli import report_command; main.add_command(report_command)  # noqa: E702
+
 
 _register()

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from evolve.map_elites import CodeLength, DimensionSpec, PassSignature
 from evolve.mutations.fmt import FormatMode
+from evolve.mutations.scaffold import ScaffoldConfig, build_scaffold
 from evolve.mutator.config import MutatorConfig, SamplingParams, TransformersConfig
 from evolve.online_config import TrainerConfig
+from evolve.operators import OperatorsConfig
 from evolve.selection import EpsilonLexicase, StrategySpec
 from sandbox.config import SandboxConfig
 
@@ -70,17 +72,36 @@ class MutationConfig(_Section):
     answers: int = Field(default=3, ge=1, description="m: answers (children) per completion")
     completions: int = Field(default=4, ge=1, description="G: completions per prompt (one group)")
     sampling: SamplingParams = Field(default_factory=SamplingParams)
+    scaffold: ScaffoldConfig = Field(
+        default_factory=ScaffoldConfig,
+        description="the harness writes each answer's heading and code fence and the model only"
+        " the code (evolve.mutations.scaffold); measured in benchmarks/answer_quality.py",
+    )
     stop_after_answers: bool = Field(
         default=True,
-        description="end a completion once its m answers' code blocks are closed (saves the tokens"
-        " small models spend explaining, and keeps good answer sets from being truncated)",
+        description="unscaffolded only: end a completion once its m answers' code blocks are"
+        " closed (saves the tokens small models spend explaining, and keeps good answer sets"
+        " from being truncated)",
     )
 
-    def params(self, seed: int, answers: int | None = None) -> SamplingParams:
-        """The sampling parameters of one generate call (`answers` overrides m)."""
+    @model_validator(mode="after")
+    def _scaffold_vs_stops(self) -> "MutationConfig":
+        if self.scaffold.enabled and (self.sampling.stop or self.sampling.stop_after_blocks):
+            raise ValueError("sampling.stop / stop_after_blocks: not used with scaffold.enabled"
+                             " (each answer ends at its closing fence); set scaffold.enabled: false")
+        return self
+
+    def params(self, seed: int, answers: int | None = None, parent: str = "") -> SamplingParams:
+        """The sampling parameters of one generate call for prompts about `parent` (the
+        scaffold opens rewrites with its EVOLVE-BLOCK marker); `answers` overrides m."""
+        m = answers or self.answers
         update: dict = {"seed": seed}
-        if self.stop_after_answers and self.sampling.stop_after_blocks is None:
-            update["stop_after_blocks"] = answers or self.answers
+        if self.scaffold.enabled:
+            update["scaffold"] = build_scaffold(m, self.format, parent, self.scaffold,
+                                                self.sampling.max_tokens)
+            update["stop_after_blocks"] = None
+        elif self.stop_after_answers and self.sampling.stop_after_blocks is None:
+            update["stop_after_blocks"] = m
         return self.sampling.model_copy(update=update)
 
 
@@ -110,6 +131,11 @@ class LoopConfig(_Section):
     target_fitness: float | None = Field(default=None, ge=0, le=1, description="stop when reached")
     stop_when_solved: bool = Field(default=True, description="stop once a program passes all tests")
     seed: int = Field(default=0, ge=0)
+    operators: OperatorsConfig = Field(
+        default_factory=OperatorsConfig,
+        description="where parents come from (fresh / refine / crossover) and the bandit that"
+        " splits the budget among them (evolve.operators); best_of_n uses fresh only",
+    )
 
 
 class RunConfig(_Section):

@@ -20,7 +20,7 @@ from typing import Annotated, ClassVar, Iterator, Literal, Sequence, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-PASS_SCORE = 1.0 - 1e-9
+from sandbox.results import PASS_SCORE  # noqa: E402  (re-exported for the search)
 """A test counts as passed when its score is (numerically) 1."""
 
 

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from evolve.config import RunConfig
+from evolve.answers import answer_rows, programs_to_run, rollout_record
+from evolve.config import MutationConfig, RunConfig
 from evolve.loop import safe_mutate
-from evolve.mutator import Completion, Mutator, SamplingParams
+from evolve.mutator import Completion, Mutator
 from evolve.prompts import Failure, ProgramView, PromptBuilder
-from evolve.search import Scored, code_hash
+from evolve.scored import Scored
 from problems.model import Problem
 from trainer.metrics_math import best_at_k, pass_at_k, reward_diversity
-from trainer.records import Rollout, RolloutGroup
+from trainer.records import RolloutGroup
 
 
 @dataclass
@@ -43,18 +44,19 @@ class Task:
 
     problem: Problem
     messages: list[dict[str, str]]
+    view: ProgramView  # the evaluated initial program, as prompts show it
 
 
 def make_tasks(problems: list[Problem], config: RunConfig, sandbox) -> list[Task]:
     out = []
-    for p in problems:
+    for p in (q.search_view() for q in problems):  # held-out tests are never rewards
         seed = Scored.of(sandbox.evaluate(p, p.initial_program), len(p.tests))
         view = ProgramView(0, p.initial_program, seed.fitness, seed.scores,
                            tuple(Failure(*f) for f in seed.failures))
         builder = PromptBuilder(p, fmt=config.mutation.format, answers=config.mutation.answers,
                                 overrides=config.prompt.templates,
                                 failing_tests=config.prompt.failing_tests, recent_attempts=0)
-        out.append(Task(p, builder.build(view, [], []).messages()))
+        out.append(Task(p, builder.build(view, [], []).messages(), view))
     return out
 
 
@@ -62,41 +64,40 @@ def score_completions(task: Task, completions: list[Completion], m: int, sandbox
     """Reward matrices of one problem's completions (children deduplicated by code hash)."""
     p, d = task.problem, len(task.problem.tests)
     outcomes = [safe_mutate(p.initial_program, c.text, m) for c in completions]
-    codes: dict[str, str] = {}
-    for o in outcomes:
-        for child in o.children:
-            if not child.syntax_error and 1 <= child.slot <= m:
-                codes.setdefault(code_hash(child.code), child.code)
+    codes = programs_to_run(outcomes, m)
     results = sandbox.evaluate_many(p, list(codes.values())) if codes else []
     scored = {h: Scored.of(r, d) for h, r in zip(codes, results, strict=True)}
     out = []
     for comp, o in zip(completions, outcomes, strict=True):
-        rewards, valid, keys, fit = [[0.0] * d for _ in range(m)], [False] * m, [""] * m, [0.0] * m
-        for child in o.children:
-            if child.syntax_error or not 1 <= child.slot <= m:
-                continue
-            k, h = child.slot - 1, code_hash(child.code)
-            res = scored[h]
-            rewards[k], valid[k], keys[k], fit[k] = list(res.scores), True, h, res.fitness
-        out.append(ScoredCompletion(comp, rewards, valid, keys, fit))
+        rows = answer_rows(o, m, d, scored)
+        out.append(ScoredCompletion(comp, rows.rewards, rows.valid, rows.keys, rows.fitness))
     return out
 
 
-def sample(mutator: Mutator, tasks: list[Task], n: int, m: int, params: SamplingParams,
-           sandbox) -> list[list[ScoredCompletion]]:
-    """n completions per task in one generate call, scored."""
-    groups = mutator.generate([t.messages for t in tasks], n, params)
+def sample(mutator: Mutator, tasks: list[Task], n: int, m: int, mutation: MutationConfig,
+           seed: int, sandbox) -> list[list[ScoredCompletion]]:
+    """n completions per task, scored: one generate call per distinct sampling setup (the
+    scaffold opens rewrites with the EVOLVE-BLOCK marker only where the parent has one)."""
+    params = [mutation.params(seed, m, parent=t.problem.initial_program) for t in tasks]
+    by_setup: dict[str, list[int]] = {}
+    for i, p in enumerate(params):
+        by_setup.setdefault(p.model_dump_json(), []).append(i)
+    groups: list[list[Completion]] = [[] for _ in tasks]
+    for idx in by_setup.values():
+        out = mutator.generate([tasks[i].messages for i in idx], n, params[idx[0]],
+                               parents=[tasks[i].problem.initial_program for i in idx])
+        for i, g in zip(idx, out, strict=True):
+            groups[i] = g
     return [score_completions(t, g, m, sandbox) for t, g in zip(tasks, groups, strict=True)]
 
 
 def to_group(group_id: str, scored: list[ScoredCompletion], m: int, d: int) -> RolloutGroup:
-    recs = [Rollout(
-        group_id=group_id, prompt_ids=s.completion.prompt_token_ids or [],
-        completion_ids=s.completion.token_ids if s.completion.prompt_token_ids else [],
-        behavior_logprobs=s.completion.logprobs if s.completion.prompt_token_ids else None,
+    recs = [rollout_record(
+        group_id, prompt_ids=s.completion.prompt_token_ids, token_ids=s.completion.token_ids,
+        logprobs=s.completion.logprobs, sampled=s.completion.sampled,
         policy_version=s.completion.policy_version,
         truncated=s.completion.finish_reason == "length",
-        rewards=s.rewards, valid=s.valid, answer_keys=s.keys,
+        rewards=s.rewards, valid=s.valid, keys=s.keys,
     ) for s in scored]
     return RolloutGroup(group_id=group_id, rollouts=recs, num_answers=m, num_tests=d)
 
@@ -108,8 +109,7 @@ def train(learner, mutator: Mutator, tasks: list[Task], *, steps: int, prompts_p
     m, G = config.mutation.answers, config.mutation.completions
     for step in range(steps):
         batch = [tasks[(step * prompts_per_step + j) % len(tasks)] for j in range(prompts_per_step)]
-        params = config.mutation.params(config.loop.seed + step, m)
-        pools = sample(mutator, batch, G, m, params, sandbox)
+        pools = sample(mutator, batch, G, m, config.mutation, config.loop.seed + step, sandbox)
         groups = [to_group(f"{step}:{j}:{t.problem.id}", pool, m, len(t.problem.tests))
                   for j, (t, pool) in enumerate(zip(batch, pools, strict=True))]
         metrics = learner.step(groups)

@@ -3,7 +3,7 @@
 The search writes one rollout record per completion (evolve.search.commit_completion).  After
 every batch, `OnlineTrainer.train_ready` takes the oldest `trainer.online.every_groups` complete
 groups (all G completions of a prompt committed) that no step has consumed yet, turns them into
-`trainer.records.RolloutGroup`s (one reward row per answer, see `REWARD_TRANSFORMS`), steps the
+`trainer.records.RolloutGroup`s (one reward row per answer, see `evolve.rewards`), steps the
 learner, writes checkpoint `RUN_DIR/adapters/vN` (peft adapter in `adapter/`, optimiser, RNG,
 version), and in ONE transaction marks the rollouts consumed, sets `runs.policy_version` and
 adds a `train` event.  The database is the source of truth: on resume the learner loads the
@@ -27,23 +27,20 @@ import json
 import logging
 import shutil
 import threading
-from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
+from evolve.answers import stored_record
 from evolve.config import RunConfig
 from evolve.db import repo
-from evolve.db.models import Program, PromptRow
 from evolve.db.models import Rollout as RolloutRow
-from evolve.map_elites import PASS_SCORE
 from evolve.mutator import Mutator, MutatorError
 from evolve.online_config import TrainerConfig
+from evolve.rewards import REWARD_MODES, StoredRollout, reward_context
+from problems.model import Problem
 from trainer.config import LearnerConfig
-from trainer.records import Rollout, RolloutGroup
+from trainer.records import RolloutGroup
 
 log = logging.getLogger("evolve.online")
 ADAPTERS_DIR = "adapters"
@@ -53,80 +50,6 @@ ADAPTER_SUBDIR = "adapter"  # trainer.learner.ADAPTER_DIR (not imported: it pull
 
 class OnlineError(ValueError):
     """Online fine-tuning cannot run with this configuration (one line)."""
-
-
-# --- reward rows --------------------------------------------------------------------------------
-
-@dataclass
-class RewardContext:
-    """What the reward variants need beyond the rollout itself."""
-
-    parent_scores: dict[int, list[float]]  # prompt id -> the parent's score vector
-    batch_start: dict[int, int]  # prompt id -> first iteration of its batch
-    passed_by_iteration: list[tuple[int, frozenset[int]]]  # (iteration, tests passed), sorted
-    seed_passed: frozenset[int]  # tests the seeds pass
-
-    def solved_before(self, iteration: int) -> set[int]:
-        """Tests a seed or a program created by a prompt before `iteration` passes."""
-        out = set(self.seed_passed)
-        for _, tests in self.passed_by_iteration[: bisect_left(self.passed_by_iteration, (iteration,))]:
-            out |= tests
-        return out
-
-
-def _scores(r: RolloutRow, ctx: RewardContext) -> list[list[float]]:
-    return [list(row) for row in r.rewards]
-
-
-def _improvement(r: RolloutRow, ctx: RewardContext) -> list[list[float]]:
-    parent = ctx.parent_scores[r.prompt_id]
-    return [[max(0.0, x - p) for x, p in zip(row, parent, strict=True)] for row in r.rewards]
-
-
-def _novel_tests(r: RolloutRow, ctx: RewardContext) -> list[list[float]]:
-    solved = ctx.solved_before(ctx.batch_start[r.prompt_id])  # known when the prompt was planned
-    return [[0.0 if i in solved else x for i, x in enumerate(row)] for row in r.rewards]
-
-
-def _new_programs(r: RolloutRow, ctx: RewardContext) -> list[list[float]]:
-    """Scores only for answers that became new programs: re-writing a program the island already
-    holds earns nothing (with raw scores a real run collapsed onto exactly that)."""
-    slots = (r.answers or {}).get("slots", {})
-    return [list(row) if slots.get(str(k), {}).get("status") == "child" else [0.0] * len(row)
-            for k, row in enumerate(r.rewards, start=1)]
-
-
-REWARD_TRANSFORMS: dict[str, Callable[[RolloutRow, RewardContext], list[list[float]]]] = {
-    "scores": _scores,
-    "improvement": _improvement,
-    "novel_tests": _novel_tests,
-    "new_programs": _new_programs,
-}
-
-
-def reward_context(s, run_id: str, rows: list[RolloutRow]) -> RewardContext:
-    prompt_ids = sorted({r.prompt_id for r in rows})
-    prompts = s.scalars(select(PromptRow).where(PromptRow.id.in_(prompt_ids))).all()
-    parents = repo.programs_by_seq(s, run_id, sorted({p.parent_seq for p in prompts}))
-    q = (select(PromptRow.batch_index, func.min(PromptRow.iteration))
-         .where(PromptRow.run_id == run_id, PromptRow.batch_index.in_({p.batch_index for p in prompts}))
-         .group_by(PromptRow.batch_index))
-    starts = dict(s.execute(q).all())
-    by_iter: dict[int, set[int]] = {}
-    seed: set[int] = set()
-    q = select(Program.iteration, Program.scores, Program.origin).where(Program.run_id == run_id)
-    for it, scores, origin in s.execute(q):
-        passed = {i for i, x in enumerate(scores) if x >= PASS_SCORE}
-        if origin == "seed" or it is None:
-            seed |= passed
-        else:
-            by_iter.setdefault(it, set()).update(passed)
-    return RewardContext(
-        parent_scores={p.id: list(parents[p.parent_seq].scores) for p in prompts},
-        batch_start={p.id: starts[p.batch_index] for p in prompts},
-        passed_by_iteration=sorted((i, frozenset(t)) for i, t in by_iter.items()),
-        seed_passed=frozenset(seed),
-    )
 
 
 def complete_groups(rows: list[RolloutRow], size: int) -> list[list[RolloutRow]]:
@@ -139,22 +62,9 @@ def complete_groups(rows: list[RolloutRow], size: int) -> list[list[RolloutRow]]
 
 def to_groups(groups: list[list[RolloutRow]], rewards: Callable[[RolloutRow], list[list[float]]],
               m: int, d: int) -> list[RolloutGroup]:
-    """Trainer records; a rollout without prompt token ids keeps its rewards (it still counts in
-    the group's normalisation) but no tokens, so the learner drops it from the loss."""
-    out = []
-    for g in groups:
-        recs = []
-        for r in g:
-            ids = r.token_ids if r.token_ids and r.prompt_token_ids else []
-            recs.append(Rollout(
-                group_id=r.group_id, prompt_ids=r.prompt_token_ids or [], completion_ids=ids,
-                behavior_logprobs=r.logprobs if ids and r.logprobs else None,
-                policy_version=r.policy_version, truncated=r.truncated, rewards=rewards(r),
-                valid=list(r.valid), answer_keys=list(r.answer_keys),
-                meta={"rollout_id": r.id, "iteration": r.iteration},
-            ))
-        out.append(RolloutGroup(group_id=g[0].group_id, rollouts=recs, num_answers=m, num_tests=d))
-    return out
+    """Trainer records of stored rollouts (evolve.answers.stored_record)."""
+    return [RolloutGroup(group_id=g[0].group_id, num_answers=m, num_tests=d,
+                         rollouts=[stored_record(r, rewards(r)) for r in g]) for g in groups]
 
 
 # --- the learner over the mutator's weights ---------------------------------------------------
@@ -226,12 +136,12 @@ class SwappingMutator(Mutator):
         with self._lock:
             self._pending = (version, Path(path))
 
-    def generate(self, prompts, n=1, params=None):
+    def generate(self, prompts, n=1, params=None, parents=None):
         with self._lock:
             pending, self._pending = self._pending, None
         if pending is not None:
             self.inner.load_adapter(*pending)
-        return self.inner.generate(prompts, n, params)
+        return self.inner.generate(prompts, n, params, parents)
 
     def close(self) -> None:
         self.inner.close()
@@ -272,7 +182,7 @@ class OnlineTrainer:
         if version:
             restore(self.learner, checkpoint_dir(self.run_dir, version))
             self.mutator.load_adapter(version, adapter_dir(self.run_dir, version))
-        self.transform = REWARD_TRANSFORMS[self.opts.reward]
+        self.mode = REWARD_MODES[self.opts.reward]
 
     def _import(self, ckpt: Path) -> int:
         """Copy a learner checkpoint (`evolve train`, another run) in as this run's first
@@ -309,13 +219,14 @@ class OnlineTrainer:
         while True:
             with repo.transaction(self.factory) as s:
                 run = repo.get_run(s, self.run_id)
-                d = len(run.problem["tests"])
+                d = len(Problem.model_validate(run.problem).search_view().tests)
                 groups = complete_groups(list(repo.unconsumed_rollouts(s, self.run_id)), G)
                 if len(groups) < N:
                     return done
                 take = groups[:N]
-                ctx = reward_context(s, self.run_id, [r for g in take for r in g])
-            records = to_groups(take, lambda r: self.transform(r, ctx), m, d)
+                typed = {r.id: StoredRollout.of(r) for g in take for r in g}
+                ctx = reward_context(s, self.run_id, list(typed.values()), self.mode.needs)
+            records = to_groups(take, lambda r: self.mode.fn(typed[r.id], ctx), m, d)
             metrics = self.learner.step(records)
             done.append(self._commit(take, metrics))
 

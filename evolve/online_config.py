@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from trainer.config import LearnerConfig
 
-RewardMode = Literal["scores", "improvement", "novel_tests", "new_programs"]
 
 
 class OnlineOptions(BaseModel):
@@ -20,14 +19,25 @@ class OnlineOptions(BaseModel):
     every_groups: int = Field(
         default=4, ge=1, description="one learner step per N complete, unconsumed rollout groups"
     )
-    reward: RewardMode = Field(
+    reward: str = Field(
         default="scores",
         description="reward row of an answer: scores = the child's per-test score vector;"
         " improvement = max(0, child - parent) per test; novel_tests = the child's scores on"
         " the tests that no program of the run (seeds included) passed when the rollout's batch"
         " was planned, the others zeroed; new_programs = scores for answers that became new"
-        " programs, zero for re-writes of programs the island already holds",
+        " programs, zero for re-writes of programs the island already holds; graded = programs"
+        " 0.25 + 0.75 x scores, lazy answers (unchanged, duplicate, re-found) 0.1, crashes 0.05,"
+        " broken or missing 0 (ThetaEvolve's graded failures inside [0, 1]); evolve.rewards",
     )
+    @field_validator("reward")
+    @classmethod
+    def _known_mode(cls, v: str) -> str:
+        from evolve.rewards import REWARD_MODES  # the registry is the one list of modes
+
+        if v not in REWARD_MODES:
+            raise ValueError(f"unknown reward mode {v!r}; known: {', '.join(REWARD_MODES)}")
+        return v
+
     share_weights: bool = Field(
         default=True,
         description="LoRA + in-process transformers mutator: the learner reuses the mutator's"

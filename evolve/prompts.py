@@ -15,6 +15,7 @@ from string import Template
 
 from evolve.mutations.fmt import FormatMode, format_instructions
 from problems.model import Problem
+from sandbox.results import PASS_SCORE
 
 TEMPLATES: dict[str, str] = {
     "system": (
@@ -28,8 +29,17 @@ TEMPLATES: dict[str, str] = {
         "$failing$inspirations$attempts"
         "# Your task\nImprove the current program so that it passes more tests.\n$format"
     ),
+    "crossover_task": (
+        "# Problem\n$statement\n\n"
+        "# Program A (fitness $fitness, passes $passed of $total visible tests)\n"
+        "```python\n$code```\n\n"
+        "# Program B (fitness $other_fitness) passes tests that A fails: $tests\n"
+        "```python\n$other_code```\n\n"
+        "$failing$attempts"
+        "# Your task\nCombine A and B into one program that passes the tests of both.\n$format"
+    ),
     "failing_header": "# Failing tests of the current program\n",
-    "failing_test": "- $test_id ($status): $message\n",
+    "failing_test": "- $test_id ($status): $input$message\n",
     "inspiration": (
         "# Another program (fitness $fitness) that passes tests the current one fails: $tests\n"
         "```python\n$code```\n"
@@ -41,8 +51,10 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "system": set(),
     "task": {"statement", "fitness", "passed", "total", "code", "failing", "inspirations",
              "attempts", "format"},
+    "crossover_task": {"statement", "fitness", "passed", "total", "code", "other_fitness", "tests",
+                       "other_code", "failing", "attempts", "format"},
     "failing_header": set(),
-    "failing_test": {"test_id", "status", "message"},
+    "failing_test": {"test_id", "status", "input", "message"},
     "inspiration": {"fitness", "tests", "code"},
     "attempts_header": set(),
     "attempt": {"summary"},
@@ -108,6 +120,7 @@ class PromptBuilder:
         self.format = format_instructions(answers, fmt)
         self.max_failing = failing_tests
         self.max_attempts = recent_attempts
+        self.inputs = {t.id: shown for t in problem.visible_tests if (shown := test_input(problem, t))}
 
     def visible_ids(self, ids) -> list[str]:
         return [i for i in ids if i in self.visible]
@@ -118,10 +131,15 @@ class PromptBuilder:
             return ""
         body = "".join(
             self.t["failing_test"].substitute(test_id=f.test_id, status=f.status,
+                                              input=self._input(f.test_id),
                                               message=f.message or "(no message)")
             for f in rows
         )
         return self.t["failing_header"].substitute() + body + "\n"
+
+    def _input(self, test_id: str) -> str:
+        """What a visible test feeds the program, so that a small model can trace its bug."""
+        return self.inputs.get(test_id, "")
 
     def _inspiration(self, parent: ProgramView, other: ProgramView) -> str:
         gained = [i for i, a, b in zip(self.ids, parent.scores, other.scores) if b > a]
@@ -138,21 +156,48 @@ class PromptBuilder:
             self.t["attempt"].substitute(summary=s) for s in rows
         ) + "\n"
 
+    def _common(self, parent: ProgramView, attempts: list[str]) -> dict[str, str]:
+        shown = [s for i, s in zip(self.ids, parent.scores) if i in self.visible]
+        return {"statement": self.problem.statement.strip() or self.problem.title or self.problem.id,
+                "fitness": f"{parent.fitness:.3f}", "passed": str(sum(s >= PASS_SCORE for s in shown)),
+                "total": str(len(shown)), "code": _block(parent.code),
+                "failing": self._failing(parent), "attempts": self._attempts(attempts),
+                "format": self.format}
+
     def build(self, parent: ProgramView, inspirations: list[ProgramView],
               attempts: list[str]) -> Prompt:
-        shown = [s for i, s in zip(self.ids, parent.scores) if i in self.visible]
         user = self.t["task"].substitute(
-            statement=self.problem.statement.strip() or self.problem.title or self.problem.id,
-            fitness=f"{parent.fitness:.3f}",
-            passed=sum(s >= 1.0 - 1e-9 for s in shown),
-            total=len(shown),
-            code=_block(parent.code),
-            failing=self._failing(parent),
+            **self._common(parent, attempts),
             inspirations="".join(self._inspiration(parent, o) for o in inspirations),
-            attempts=self._attempts(attempts),
-            format=self.format,
         )
         return Prompt(self.t["system"].substitute(), user, [o.seq for o in inspirations])
+
+    def build_crossover(self, parent: ProgramView, other: ProgramView, attempts: list[str]) -> Prompt:
+        """Ask for one program combining `parent` and the elite that passes what it fails."""
+        gained = [i for i, a, b in zip(self.ids, parent.scores, other.scores) if b > a]
+        user = self.t["crossover_task"].substitute(
+            **self._common(parent, attempts), other_fitness=f"{other.fitness:.3f}",
+            tests=", ".join(self.visible_ids(gained)) or "some hidden tests",
+            other_code=_block(other.code),
+        )
+        return Prompt(self.t["system"].substitute(), user, [other.seq])
+
+
+INPUT_LIMIT = 160
+
+
+def test_input(problem: Problem, test) -> str:
+    """A visible test's input as a prompt shows it ("" for kinds whose input is not short text)."""
+    if test.kind == "call":
+        args = ", ".join([repr(a) for a in test.args] + [f"{k}={v!r}" for k, v in test.kwargs.items()])
+        text = f"{problem.entry_point}({args})"
+    elif test.kind == "stdio":
+        text = "input " + repr(test.input)
+    elif test.kind == "assert":
+        text = test.code.strip().replace("\n", "; ")
+    else:
+        return ""
+    return (text if len(text) <= INPUT_LIMIT else text[: INPUT_LIMIT - 3] + "...") + " -> "
 
 
 def _block(code: str) -> str:

@@ -27,6 +27,7 @@ from evolve.loop import Budget, Loop
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator import Mutator, build_mutator
 from evolve.search import Search
+from problems.model import Problem
 
 RUN_FILE = "run.json"
 CONFIG_FILE = "config.yaml"
@@ -82,21 +83,22 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def seed(problem_ref: str, run_dir: Path, config_path: Path | None = None) -> Search:
-    """Create a run: evaluate the initial program and put it on every island."""
+def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None = None) -> Search:
+    """Create a run: evaluate the initial program and put it on every island.  `problem_ref`
+    names a problem (`evolve problems list`) or is one (benchmarks seed split problems)."""
     from problems.loaders import load_problem
     from sandbox.api import Sandbox
 
     run_dir = Path(run_dir)
     if (run_dir / RUN_FILE).exists():
         raise RunError(f"{run_dir}: already seeded; use `evolve run` or `evolve resume`")
-    problem = load_problem(problem_ref)
+    problem = problem_ref if isinstance(problem_ref, Problem) else load_problem(problem_ref)
     cfg = with_problem_defaults(load_config(config_path), problem.run_defaults, f"{problem.id} run defaults")
     with exclusive(run_dir):
         url = database_url(cfg, run_dir)
         engine = open_database(url, busy_timeout_s=cfg.database.busy_timeout_s)
-        with Sandbox(cfg.sandbox) as box:
-            result = box.evaluate(problem, problem.initial_program)
+        with Sandbox(cfg.sandbox) as box:  # held-out tests never reach the search
+            result = box.evaluate(problem.search_view(), problem.initial_program)
         run_id = uuid.uuid4().hex
         search = Search.create(repo.session_factory(engine), run_id, problem, cfg, result)
         _write_atomic(run_dir / CONFIG_FILE, dump_yaml(cfg))
@@ -179,7 +181,7 @@ def status(run_dir: Path) -> dict:
         best = repo.get_program(s, r.run_id, c["best_seq"]) if c.get("best_seq") is not None else None
         n_programs = repo.count_programs(s, r.run_id)
         per_version = _per_policy_version(s, r.run_id)
-    d = len(run.problem["tests"])
+    d = len(Problem.model_validate(run.problem).search_view().tests)
     solved_tests = set()
     for _, p in cells:
         solved_tests |= {i for i, x in enumerate(p.scores) if x >= PASS_SCORE}

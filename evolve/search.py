@@ -10,11 +10,9 @@ in-memory state is stale: the caller must stop and reload.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import deque
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -23,19 +21,18 @@ from evolve.config import RunConfig
 from evolve.db import repo
 from evolve.db.models import Batch, Program, PromptRow, Rollout, Run
 from evolve.islands import Archive, Placement
+from evolve.answers import answer_rows
 from evolve.map_elites import PASS_SCORE, Candidate, Descriptor, TestLayout
-from evolve.mutations import MutationOutcome, normalize_code
+from evolve.mutations import MutationOutcome
 from evolve.mutator import Completion
+from evolve.operators import choose, record
 from evolve.prompts import Failure, ProgramView, PromptBuilder, child_summary, completion_summary
+from evolve.scored import Scored, code_hash
 from evolve.selection import complementary
 from problems.model import Problem
 from sandbox.results import EvalResult
 
-
-@lru_cache(maxsize=4096)
-def code_hash(code: str) -> str:
-    """Identity of a program: formatting and comments do not count (mutations.normalize_code)."""
-    return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+__all__ = ["BatchPlan", "PlannedPrompt", "Scored", "Search", "code_hash"]
 
 
 def rng_state(rng: np.random.Generator) -> str:
@@ -46,31 +43,6 @@ def rng_from(state: str) -> np.random.Generator:
     bg = np.random.PCG64()
     bg.state = json.loads(state)
     return np.random.Generator(bg)
-
-
-def failures_of(result: EvalResult) -> list[list[str]]:
-    return [[o.test_id, o.status, o.message] for o in result.outcomes if o.status != "passed"]
-
-
-@dataclass(frozen=True)
-class Scored:
-    """An evaluation as stored: score vector, fitness, candidate-level error, failing tests."""
-
-    scores: tuple[float, ...]
-    fitness: float
-    error: str = ""
-    failures: list = field(default_factory=list)
-
-    @classmethod
-    def of(cls, result: EvalResult, n_tests: int) -> "Scored":
-        if len(result.scores) != n_tests:  # a broken evaluation must not corrupt the archive
-            why = result.error or f"{len(result.scores)} scores for {n_tests} tests"
-            return cls((0.0,) * n_tests, 0.0, why, failures_of(result))
-        return cls(tuple(result.scores), result.fitness, result.error, failures_of(result))
-
-    @classmethod
-    def of_row(cls, p: Program) -> "Scored":
-        return cls(tuple(p.scores), p.fitness, p.error, p.failures)
 
 
 def candidate(p: Program) -> Candidate:
@@ -98,6 +70,7 @@ class Counters:
     best_fitness: float = 0.0
     solved_seq: int | None = None
     seeds: list[int] = field(default_factory=list)
+    operator_stats: dict[str, list[int]] = field(default_factory=dict)  # op -> [successes, trials]
 
 
 @dataclass(frozen=True)
@@ -109,6 +82,7 @@ class PlannedPrompt:
     parent_generation: int
     system: str
     user: str
+    operator: str = "refine"
 
     def messages(self) -> list[dict[str, str]]:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
@@ -125,12 +99,13 @@ class Search:
     def __init__(self, factory, run: Run, problem: Problem, config: RunConfig, archive: Archive,
                  rng: np.random.Generator, counters: Counters, attempts: list[deque]):
         self.factory, self.run_id = factory, run.id
-        self.problem, self.config = problem, config
+        # the search sees only the problem's search tests: held-out tests never reach it
+        self.full_problem, self.problem, self.config = problem, problem.search_view(), config
         self.archive, self.rng, self.counters = archive, rng, counters
         self.attempts = attempts
         self.strategy = config.selection.strategy
         self.builder = PromptBuilder(
-            problem, fmt=config.mutation.format, answers=config.mutation.answers,
+            self.problem, fmt=config.mutation.format, answers=config.mutation.answers,
             overrides=config.prompt.templates, failing_tests=config.prompt.failing_tests,
             recent_attempts=config.prompt.recent_attempts,
         )
@@ -146,8 +121,9 @@ class Search:
     @classmethod
     def create(cls, factory, run_id: str, problem: Problem, config: RunConfig,
                seed_result: EvalResult) -> "Search":
-        """A new run whose islands each start from the evaluated initial program."""
-        archive = cls._archive(problem, config)
+        """A new run whose islands each start from the evaluated initial program (`seed_result`:
+        its evaluation on the problem's search tests, `Problem.search_view`)."""
+        archive = cls._archive(problem.search_view(), config)
         rng = np.random.Generator(np.random.PCG64(config.loop.seed))
         counters = Counters()
         code, h = problem.initial_program, code_hash(problem.initial_program)
@@ -160,7 +136,7 @@ class Search:
             s.add(run)
             s.flush()
             for island in range(config.islands.count):
-                self._insert(s, island, code, h, Scored.of(seed_result, len(problem.tests)),
+                self._insert(s, island, code, h, Scored.of(seed_result, len(self.problem.tests)),
                              parent=None, origin="seed", generation=0)
                 counters.seeds.append(counters.next_seq - 1)
             repo.add_event(s, run_id, "seed", {"fitness": seed_result.fitness,
@@ -174,7 +150,7 @@ class Search:
             run = repo.get_run(s, run_id)
             problem = Problem.model_validate(run.problem)
             config = RunConfig.model_validate(run.config)
-            archive = cls._archive(problem, config)
+            archive = cls._archive(problem.search_view(), config)
             archive.descriptor.restore(run.binning)
             counters = Counters(**{k: v for k, v in run.counters.items() if k != "arrival"})
             archive.arrival = run.counters["arrival"]
@@ -244,40 +220,54 @@ class Search:
         cells = [(i, k, c.seq, c.fitness, a) for i in which for k, c, a in self.archive.grids[i]]
         repo.replace_cells(s, self.run_id, cells, islands)
 
-    def plan_batch(self, n: int) -> BatchPlan:
-        """Choose parents and inspirations for `n` prompts, build and persist the prompts."""
+    def _pick(self, island: int) -> tuple[str, int, list[int]]:
+        """(operator, parent seq, inspiration seqs) of one prompt (evolve.operators)."""
         c, cfg = self.counters, self.config
+        pool = self.archive.grids[island].view()
+        if cfg.loop.mode == "best_of_n" or len(pool) == 0:
+            return "fresh", c.seeds[island], []
+        ops = cfg.loop.operators
+        use = [o for o in ops.use if o != "crossover" or len(pool) > 1]
+        op = choose(c.operator_stats, use or ["refine"], ops.prior, self.rng)
+        if op == "fresh":
+            return op, c.seeds[island], []
+        row = self.strategy.pick(pool, self.rng)
+        k = 1 if op == "crossover" else cfg.selection.inspirations
+        found = complementary(pool, pool.scores[row], int(pool.seq[row]), k)
+        if op == "crossover" and not found:  # nothing complements the parent: refine it
+            op, found = "refine", complementary(pool, pool.scores[row], int(pool.seq[row]),
+                                                cfg.selection.inspirations)
+        return op, int(pool.seq[row]), [int(pool.seq[r]) for r in found]
+
+    def plan_batch(self, n: int) -> BatchPlan:
+        """Choose operators, parents and inspirations for `n` prompts; build and persist them."""
+        c = self.counters
         before = rng_state(self.rng)
-        picks: list[tuple[int, int, list[int]]] = []  # (island, parent seq, inspiration seqs)
-        for j in range(n):
-            island = (c.iterations_planned + j) % self.archive.n_islands
-            pool = self.archive.grids[island].view()
-            if cfg.loop.mode == "best_of_n" or len(pool) == 0:
-                picks.append((island, c.seeds[island], []))
-                continue
-            row = self.strategy.pick(pool, self.rng)
-            found = complementary(pool, pool.scores[row], int(pool.seq[row]),
-                                  cfg.selection.inspirations)
-            insp = [int(pool.seq[r]) for r in found]
-            picks.append((island, int(pool.seq[row]), insp))
+        picks = [(island, *self._pick(island)) for island in
+                 ((c.iterations_planned + j) % self.archive.n_islands for j in range(n))]
         sample_seed = int(self.rng.integers(2**31 - 1))
         index = c.batches_planned
         prompts: list[PlannedPrompt] = []
         with repo.transaction(self.factory) as s:
-            rows = repo.programs_by_seq(s, self.run_id, sorted({q for p in picks for q in (p[1], *p[2])}))
+            rows = repo.programs_by_seq(s, self.run_id, sorted({q for p in picks for q in (p[2], *p[3])}))
             s.add(Batch(run_id=self.run_id, batch_index=index, status="planned",
                         rng_before=before, rng_after=rng_state(self.rng), sample_seed=sample_seed))
-            for j, (island, parent, insp) in enumerate(picks):
-                attempts = [] if cfg.loop.mode == "best_of_n" else list(self.attempts[island])
+            for j, (island, op, parent, insp) in enumerate(picks):
                 pv = view(rows[parent])
-                pr = self.builder.build(pv, [view(rows[q]) for q in insp], attempts)
+                others = [view(rows[q]) for q in insp]
+                if op == "crossover":
+                    pr = self.builder.build_crossover(pv, others[0], list(self.attempts[island]))
+                elif op == "fresh":
+                    pr = self.builder.build(pv, [], [])
+                else:
+                    pr = self.builder.build(pv, others, list(self.attempts[island]))
                 row = PromptRow(run_id=self.run_id, batch_index=index,
-                                iteration=c.iterations_planned + j, island=island,
+                                iteration=c.iterations_planned + j, island=island, operator=op,
                                 parent_seq=parent, inspirations=insp, system=pr.system, user=pr.user)
                 s.add(row)
                 s.flush()
                 prompts.append(PlannedPrompt(row.id, row.iteration, island, pv,
-                                             rows[parent].generation, pr.system, pr.user))
+                                             rows[parent].generation, pr.system, pr.user, op))
             c.batches_planned += 1
             c.iterations_planned += n
             self._save(s)
@@ -292,7 +282,8 @@ class Search:
                 rows = repo.programs_by_seq(s, self.run_id, [p.parent_seq for p in prs])
                 out.append(BatchPlan(b.batch_index, b.sample_seed, [
                     PlannedPrompt(p.id, p.iteration, p.island, view(rows[p.parent_seq]),
-                                  rows[p.parent_seq].generation, p.system, p.user) for p in prs
+                                  rows[p.parent_seq].generation, p.system, p.user, p.operator)
+                    for p in prs
                 ]))
         return out
 
@@ -310,14 +301,16 @@ class Search:
     def commit_completion(self, p: PlannedPrompt, index: int, comp: Completion,
                           outcome: MutationOutcome, evals: dict[str, Scored]) -> None:
         """The rollout of one completion and every new child it yields, in one transaction.
+        `evals` holds the evaluation of every evaluable child (stored or fresh), by code hash.
         Everything is decided first, then written in one flush (no row written twice)."""
         m, d = self.config.mutation.answers, len(self.problem.tests)
-        rewards = [[0.0] * d for _ in range(m)]
-        valid, keys = [False] * m, [""] * m
+        rows = answer_rows(outcome, m, d, evals)
         slots: dict[int, dict[str, Any]] = {}
         parts: list[tuple[int, str]] = []  # (slot, outcome) for the attempts summary
         admitted: list[tuple[Program, Candidate, Placement]] = []
         c = self.counters
+        top = self.archive.best(p.island)
+        island_best = top.fitness if top is not None else 0.0
         with repo.transaction(self.factory) as s:
             for child in outcome.children:
                 k = child.slot
@@ -328,12 +321,9 @@ class Search:
                     parts.append((k, f"answer {k} rejected: syntax error: {child.syntax_error}"))
                     c.rejected += 1
                     continue
-                h = code_hash(child.code)
-                keys[k - 1] = h
+                h = rows.keys[k - 1]
                 known = self.archive.known(p.island, h)
                 if known is not None:
-                    same = evals.get(h) or Scored.of_row(repo.get_program(s, self.run_id, known))
-                    rewards[k - 1], valid[k - 1] = list(same.scores), True
                     slots[k] = {"status": "known", "seq": known}
                     parts.append((k, f"answer {k}: same program as #{known}"))
                     c.duplicates += 1
@@ -345,7 +335,6 @@ class Search:
                     policy_version=comp.policy_version, prompt_id=p.prompt_id, slot=k,
                 )
                 admitted.append((prog, cand, pl))
-                rewards[k - 1], valid[k - 1] = list(res.scores), True
                 c.children += 1
                 failed = [f"{b.index + 1}: {b.reason}" for b in child.blocks if b.status == "failed"]
                 slots[k] = {"status": "child", "seq": cand.seq, "placed": pl.placed, "kind": child.kind}
@@ -366,13 +355,16 @@ class Search:
                 run_id=self.run_id, prompt_id=p.prompt_id, iteration=p.iteration, island=p.island,
                 group_id=f"{self.run_id}:{p.iteration}", completion_index=index, text=comp.text,
                 prompt_token_ids=comp.prompt_token_ids, token_ids=comp.token_ids,
-                logprobs=comp.logprobs, finish_reason=comp.finish_reason,
+                logprobs=comp.logprobs, sampled=comp.sampled, finish_reason=comp.finish_reason,
                 truncated=comp.finish_reason == "length", policy_version=comp.policy_version,
-                rewards=rewards, valid=valid, answer_keys=keys,
+                rewards=rows.rewards, valid=rows.valid, answer_keys=rows.keys,
                 answers={"slots": {str(k): v for k, v in sorted(slots.items())}, "extra": extra,
                          "summary": summary},
             )
             s.add(rollout)
+            if self.config.loop.mode == "evolve":  # the operator bandit learns from this completion
+                record(c.operator_stats, p.operator,
+                       any(not pr.error and cand.fitness > island_best for pr, cand, _ in admitted))
             for prog, cand, pl in admitted:
                 prog.rollout = rollout
                 s.add(prog)
@@ -381,15 +373,17 @@ class Search:
             self._save(s)
         self.attempts[p.island].append(summary)
 
-    def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0) -> list[str]:
-        """Mark the batch done and run migration/reset when their interval boundary is crossed."""
+    def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0,
+                       stats: dict[str, Any] | None = None) -> list[str]:
+        """Mark the batch done (with its accounting, evolve.accounting.BatchStats) and run
+        migration/reset when their interval boundary is crossed."""
         c, isl = self.counters, self.config.islands
         before, after = c.iterations_done, c.iterations_done + len(plan.prompts)
         crossed = lambda every: every > 0 and after // every > before // every  # noqa: E731
         evolving = self.config.loop.mode == "evolve"
         happened = []
         with repo.transaction(self.factory) as s:
-            repo.mark_batch_done(s, self.run_id, plan.index)
+            repo.mark_batch_done(s, self.run_id, plan.index, stats)
             if evolving and crossed(isl.migration_interval):
                 self._migrate(s, plan.index)
                 happened.append("migration")
@@ -401,6 +395,11 @@ class Search:
             c.elapsed_s += elapsed_s
             self._save(s)
         return happened
+
+    def add_stats(self, batch: int, **figures: float) -> None:
+        """Add figures known only after the batch completed (the online learner's time)."""
+        with repo.transaction(self.factory) as s:
+            repo.add_batch_stats(s, self.run_id, batch, figures)
 
     def _copy(self, s, dst: int, src: Program, origin: str) -> tuple[int, bool]:
         """Put `src`'s program on island `dst` (a new row unless it is already a member)."""

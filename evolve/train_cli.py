@@ -174,8 +174,7 @@ def passk_command(suite, problem_ids, adapter, samples, answers, ks, max_tokens,
             if adapter:
                 mutator.load_adapter(mutator.policy_version + 1, adapter)
             tasks = make_tasks(problems, cfg, box)
-            params = cfg.mutation.params(cfg.loop.seed, m)
-            pools = sample(mutator, tasks, samples, m, params, box)
+            pools = sample(mutator, tasks, samples, m, cfg.mutation, cfg.loop.seed, box)
     except (RuntimeError, ValueError, OSError) as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
     reports = [{"id": t.problem.id, **passk_report(pool, k_values, PASS_SCORE)}

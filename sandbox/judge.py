@@ -100,7 +100,7 @@ class Judge:
         if math.isnan(value):
             return "failed", 0.0, "scorer returned NaN"
         value = min(1.0, max(0.0, value))
-        return ("passed", 1.0, "") if value >= 1.0 - 1e-9 else ("failed", value, f"score {value:.4f}")
+        return ("passed", 1.0, "") if value >= wire.PASS_SCORE else ("failed", value, f"score {value:.4f}")
 
     @staticmethod
     def evaluator(test: dict, metrics: dict) -> Verdict:
@@ -118,7 +118,7 @@ class Judge:
         note = "" if lower <= value <= upper else (
             f"{name} = {value!r} lies outside its scale [{lower:g}, {upper:g}] and was clipped: "
             "declare its range in metrics.yaml")
-        if score >= 1.0 - 1e-9:
+        if score >= wire.PASS_SCORE:
             return "passed", 1.0, wire.clip(note)
         return "failed", score, wire.clip(note or f"{name} = {value!r}")
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["passed", "failed", "error", "timeout", "memory", "crashed", "skipped"]
 MESSAGE_LIMIT = 500
+from sandbox.wire import PASS_SCORE  # noqa: E402  (one constant for judge and host)
 
 
 def truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:

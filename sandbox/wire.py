@@ -15,6 +15,9 @@ import struct
 import time
 
 PROTOCOL_VERSION = 1
+PASS_SCORE = 1.0 - 1e-9
+"""A test counts as passed at this score (scores are in [0, 1]; float tolerance).  Lives here
+because the in-sandbox judge (stdlib only) and the host's results model both read it."""
 MAX_FRAME = 256 * 1024 * 1024
 MESSAGE_LIMIT = 480
 

@@ -10,6 +10,7 @@ source scripts/bootstrap.sh
 source scripts/env.sh
 
 ensure_apt_packages docker.io bubblewrap debootstrap
+ensure_apt_packages chromium  # tests/test_report.py loads `evolve report` pages in headless Chromium
 ensure_postgres_binaries
 ensure_venv
 ensure_dockerd

@@ -80,9 +80,38 @@ def test_show_lists_every_section():
 
 
 def test_generation_stops_after_the_m_answers_unless_disabled():
-    cfg = RunConfig.model_validate({"mutation": {"answers": 3, "sampling": {"max_tokens": 100}}})
+    cfg = RunConfig.model_validate({"mutation": {"answers": 3, "sampling": {"max_tokens": 100},
+                                                 "scaffold": {"enabled": False}}})
     p = cfg.mutation.params(seed=7)
-    assert (p.seed, p.stop_after_blocks, p.max_tokens) == (7, 3, 100)
+    assert (p.seed, p.stop_after_blocks, p.max_tokens, p.scaffold) == (7, 3, 100, None)
     assert cfg.mutation.params(seed=7, answers=1).stop_after_blocks == 1
-    off = RunConfig.model_validate({"mutation": {"stop_after_answers": False}})
+    off = RunConfig.model_validate({"mutation": {"stop_after_answers": False, "scaffold": {"enabled": False}}})
     assert off.mutation.params(seed=0).stop_after_blocks is None
+
+
+def test_scaffold_is_on_by_default_and_opens_rewrites_at_the_evolve_block():
+    cfg = RunConfig.model_validate({"mutation": {"answers": 3, "sampling": {"max_tokens": 300}}})
+    parent = "import sys\n# EVOLVE-BLOCK-START\nx = 1\n# EVOLVE-BLOCK-END\n"
+    p = cfg.mutation.params(seed=1, parent=parent)
+    assert p.stop_after_blocks is None and p.scaffold is not None
+    assert p.scaffold.openings[0] == "### Answer 1\n```python\n# EVOLVE-BLOCK-START\n"
+    assert p.scaffold.openings[2].startswith("\n\n### Answer 3 (a different approach from Answers 1 and 2)\n")
+    assert p.scaffold.max_answer_tokens == 100
+    bare = cfg.mutation.params(seed=1, answers=1, parent="x = 1\n").scaffold
+    assert bare.openings == ["### Answer 1\n```python\n"]
+    diff = RunConfig.model_validate({"mutation": {"format": "diff"}}).mutation.params(seed=1, parent=parent)
+    assert "EVOLVE-BLOCK-START" not in diff.scaffold.openings[0]
+
+
+@pytest.mark.parametrize("mutation, field", [
+    ({"sampling": {"stop": ["END"]}}, "mutation"),
+    ({"scaffold": {"later_heading": " {oops}"}}, "mutation.scaffold.later_heading"),
+    ({"scaffold": {"max_answer_tokens": 0}}, "mutation.scaffold.max_answer_tokens"),
+    ({"scaffold": {"bogus": 1}}, "mutation.scaffold.bogus"),
+])
+def test_bad_scaffold_settings_are_one_line_errors(tmp_path, mutation, field):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"mutation": mutation}))
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert str(e.value).count("\n") == 0 and field in str(e.value) and str(path) in str(e.value)

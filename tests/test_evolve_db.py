@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from evolve.answers import stored_record
 from evolve.db import repo
 from evolve.db.engine import open_database, sqlite_url
 from evolve.db.models import Base, Cell, Program, PromptRow, Rollout, Run
@@ -42,7 +43,42 @@ def test_postgres_migrations_match_models(postgres_url):
     assert _no_drift(e) == []
     open_database(postgres_url)
     with e.connect() as c:
-        assert c.execute(text("SELECT version_num FROM evolve_alembic_version")).scalar() == "0001"
+        assert c.execute(text("SELECT version_num FROM evolve_alembic_version")).scalar() == _head()
+
+
+def _head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from evolve.db.engine import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_a_database_of_the_first_schema_upgrades_in_place(tmp_path):
+    """A run written before 0002 (no per-token sampled mask, no batch stats) opens and migrates."""
+    from alembic import command
+    from alembic.config import Config
+
+    from evolve.db.engine import MIGRATIONS, make_engine
+
+    url = sqlite_url(tmp_path / "old.db")
+    old = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with old.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    with old.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO runs VALUES ('r', 'p', '{}', '{}', 0, 'seeded', '', '{}', '{}', '[]', '{}',"
+            " 0, '2026-01-01', '2026-01-01')")
+    e = open_database(url)
+    assert _no_drift(e) == []
+    with e.connect() as c:
+        assert c.exec_driver_sql("SELECT id FROM runs").scalar() == "r"
 
 
 def _run(s, rid="r1"):
@@ -108,12 +144,13 @@ def test_cells_lineage_and_replay_buffer(tmp_path):
         pid = s.scalar(select(PromptRow.id))
         for j in range(2):
             s.add(Rollout(run_id="r1", prompt_id=pid, iteration=0, island=0, group_id="g",
-                          completion_index=j, text="t", token_ids=[1, 2], logprobs=[-0.1, -0.2],
+                          completion_index=j, text="t", prompt_token_ids=[7], token_ids=[1, 2],
+                          logprobs=[-0.1, -0.2],
                           finish_reason="stop", rewards=[[1.0], [0.0]], valid=[True, False],
                           answer_keys=["h", ""], answers={"summary": "x"}))
     with repo.transaction(f) as s:
         buf = repo.unconsumed_rollouts(s, "r1")
-        rec = repo.trainer_rollout(buf[0])
+        rec = stored_record(buf[0])
         assert rec.group_id == "g" and rec.completion_ids == [1, 2] and rec.answer_flags() == ["ok", "invalid"]
         assert repo.committed_completions(s, [pid]) == {(pid, 0), (pid, 1)}
         repo.mark_consumed(s, [buf[0].id])

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from evolve.answers import stored_record
 from evolve.db import repo
 from evolve.db.models import Event, Program, PromptRow, Rollout
 from evolve.runs import execute, open_run, seed, status
@@ -89,7 +90,7 @@ def test_rollouts_are_trainer_records(reference):
     progs = {p.seq: p for p in _rows(reference, Program)}
     groups: dict[str, int] = {}
     for r in rolls:
-        rec = repo.trainer_rollout(r)
+        rec = stored_record(r)
         groups[rec.group_id] = groups.get(rec.group_id, 0) + 1
         assert len(rec.rewards) == 2 and all(len(row) == 8 for row in rec.rewards)
         for slot, info in r.answers["slots"].items():
@@ -159,7 +160,27 @@ def test_product_path_with_the_real_transformers_mutator(tmp_path, tiny_lm_dir):
     run_dir = _run(tmp_path, "tiny", cfg, mutator=None)
     rolls = _rows(run_dir, Rollout)
     assert status(run_dir)["status"] == "finished" and len(rolls) == 4
-    for r in rolls:
-        assert r.token_ids and len(r.token_ids) == len(r.logprobs) <= 16
+    for r in rolls:  # scaffolded: the harness's opening tokens are marked, not counted
+        assert r.token_ids and len(r.token_ids) == len(r.logprobs) == len(r.sampled)
+        assert 0 < sum(r.sampled) <= 16 and not r.sampled[0]
+        assert all((lp is None) == (not s) for lp, s in zip(r.logprobs, r.sampled))
         assert r.prompt_token_ids and r.policy_version == 0
-        assert repo.trainer_rollout(r).completion_length == len(r.token_ids)
+        rec = stored_record(r)
+        assert rec.completion_length == len(r.token_ids) and rec.sampled_length == sum(r.sampled)
+
+
+def test_every_batch_records_its_accounting(reference):
+    from evolve.accounting import BatchStats
+    from evolve.db.models import Batch
+
+    batches = _rows(reference, Batch)
+    assert batches and all(b.status == "done" and b.stats for b in batches)
+    progs = {p.seq: p for p in _rows(reference, Program)}
+    children = sum(1 for p in progs.values() if p.origin == "child")
+    for b in batches:
+        st = BatchStats.model_validate(b.stats)
+        assert st.answers == st.prompts * 2 * 2  # prompts x completions x answers (SMALL config)
+        assert st.new_programs + st.known <= st.usable <= st.answers
+        assert sum(b.stats["statuses"].values()) == st.answers
+        assert st.generate_s >= 0 and st.evaluate_s >= 0 and st.learn_s is None
+    assert sum(b.stats["new_programs"] for b in batches) == children

@@ -15,14 +15,8 @@ from evolve.db import repo
 from evolve.db.models import Event, Program, PromptRow, Rollout
 from evolve.mutator import TransformersConfig
 from evolve.mutator.transformers_backend import TransformersMutator
-from evolve.online import (
-    REWARD_TRANSFORMS,
-    RewardContext,
-    adapter_dir,
-    complete_groups,
-    reward_context,
-    shared_module,
-)
+from evolve.online import adapter_dir, complete_groups, shared_module
+from evolve.rewards import REWARD_MODES, RewardContext, StoredRollout, reward_context
 from evolve.runs import execute, open_run, seed, status
 from tests.evolve_support import problem_dir, write_config
 from tests.online_support import MenuMutator
@@ -134,21 +128,35 @@ def test_learner_shares_the_mutators_base_weights(tiny_lm_dir):
     assert not any("lora" in k for k in ours)  # peft touched only the learner's tree
 
 
-def test_reward_transforms():
+def test_reward_modes():
     class Row:
-        prompt_id, iteration = 7, 5
-        rewards = [[1.0, 0.5, 0.0], [0.0, 1.0, 1.0]]
-        answers = {"slots": {"1": {"status": "known", "seq": 3}, "2": {"status": "child", "seq": 9}}}
+        id, prompt_id, iteration = 1, 7, 5
+        rewards = [[1.0, 0.5, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+        answers = {"slots": {"1": {"status": "known", "seq": 3}, "2": {"status": "child", "seq": 9},
+                             "3": {"status": "child", "seq": 11}, "4": {"status": "rejected"},
+                             "5": {"status": "malformed"}}}
 
+    row = StoredRollout.of(Row)
     ctx = RewardContext(parent_scores={7: [0.5, 0.5, 0.5]}, batch_start={7: 5},
                         passed_by_iteration=[(2, frozenset({1})), (5, frozenset({2}))],
-                        seed_passed=frozenset())
-    assert REWARD_TRANSFORMS["scores"](Row, ctx) == Row.rewards
-    assert REWARD_TRANSFORMS["improvement"](Row, ctx) == [[0.5, 0.0, 0.0], [0.0, 0.5, 0.5]]
+                        seed_passed=frozenset(), crashed=frozenset({11}))
+    mode = lambda name: REWARD_MODES[name].fn(row, ctx)  # noqa: E731
+    assert mode("scores") == Row.rewards
+    assert mode("improvement")[:2] == [[0.5, 0.0, 0.0], [0.0, 0.5, 0.5]]
     # test 1 was passed by a program of iteration 2 < 5 (the batch start); iteration 5 was not
-    assert REWARD_TRANSFORMS["novel_tests"](Row, ctx) == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    assert mode("novel_tests")[:2] == [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
     # a re-write of a program the island holds (known) earns nothing; a new child its scores
-    assert REWARD_TRANSFORMS["new_programs"](Row, ctx) == [[0.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    assert mode("new_programs")[:2] == [[0.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    # graded: a program beats a lazy answer beats a crash (or syntax error) beats a broken one
+    assert mode("graded") == [[0.1] * 3, [0.25, 1.0, 1.0], [0.05] * 3, [0.05] * 3, [0.0] * 3]
+    assert REWARD_MODES["scores"].needs == frozenset() and REWARD_MODES["graded"].needs == {"crashes"}
+
+
+def test_unknown_reward_mode_is_refused():
+    from evolve.online_config import OnlineOptions
+
+    with pytest.raises(ValueError, match="unknown reward mode 'best'; known: scores"):
+        OnlineOptions(reward="best")
 
 
 def test_reward_context_from_the_run_database(online_run):
@@ -156,7 +164,8 @@ def test_reward_context_from_the_run_database(online_run):
     try:
         with repo.transaction(r.factory) as s:
             rows = list(s.scalars(select(Rollout).where(Rollout.run_id == r.run_id)))
-            ctx = reward_context(s, r.run_id, rows)
+            ctx = reward_context(s, r.run_id, [StoredRollout.of(x) for x in rows],
+                                 frozenset({"parents", "history"}))
             prompts = list(s.scalars(select(PromptRow).where(PromptRow.run_id == r.run_id)))
             progs = list(s.scalars(select(Program).where(Program.run_id == r.run_id)))
     finally:
@@ -171,8 +180,8 @@ def test_reward_context_from_the_run_database(online_run):
         solved = {i for q in progs if q.origin == "seed" or q.iteration < start
                   for i, x in enumerate(q.scores) if x >= 1.0}
         parent = ctx.parent_scores[row.prompt_id]
-        imp = REWARD_TRANSFORMS["improvement"](row, ctx)
-        novel = REWARD_TRANSFORMS["novel_tests"](row, ctx)
+        imp = REWARD_MODES["improvement"].fn(StoredRollout.of(row), ctx)
+        novel = REWARD_MODES["novel_tests"].fn(StoredRollout.of(row), ctx)
         for k, rew in enumerate(row.rewards):
             assert imp[k] == [max(0.0, x - y) for x, y in zip(rew, parent)]
             assert novel[k] == [0.0 if i in solved else x for i, x in enumerate(rew)]
@@ -189,3 +198,13 @@ def test_complete_groups_waits_for_all_completions():
     got = complete_groups(rows, 2)
     assert [[(r.group_id, r.completion_index) for r in g] for g in got] == [
         [("a", 0), ("a", 1)], [("b", 0), ("b", 1)]]
+
+
+def test_learner_time_is_accounted_in_the_batch_that_trained(online_run):
+    from evolve.db.models import Batch
+
+    batches = _rows(online_run, Batch)
+    trained = [b for b in batches if (b.stats or {}).get("learn_s") is not None]
+    n_steps = len([e for e in _rows(online_run, Event, Event.kind == "train")])
+    assert len(trained) == n_steps and all(b.stats["learn_s"] > 0 for b in trained)
+    assert all(b.stats["sampled_tokens"] > 0 and b.stats["prompt_tokens"] > 0 for b in batches)

@@ -30,7 +30,7 @@ def test_prompt_has_all_parts_and_no_hidden_test():
     text = p.text()
     assert fizz_problem().statement in text and INITIAL in text
     assert "fitness 0.250, passes 2 of 7 visible tests" in text
-    assert "- n3 (failed): got '' for n3; SECRET-n3" in text
+    assert "- n3 (failed): solve(3) -> got '' for n3; SECRET-n3" in text  # the input is shown
     assert "n30" not in text and "SECRET-n30" not in text
     assert "passes tests the current one fails: n3, n9" in text and "return 'fizz'" in text
     assert "SEARCH text not found" in text
@@ -72,3 +72,23 @@ def test_attempt_summaries_name_visible_tests_only():
     assert "#7" in line and "now passes n3" in line and "now fails n1" in line
     assert "n30" not in line and "blocks not applied: 2: SEARCH text not found" in line
     assert len(completion_summary(1, ["x" * 1000])) == 400
+
+
+def test_crossover_prompt_shows_both_programs_and_what_each_passes():
+    a = program(4, {"n1", "n7"})
+    b = program(9, {"n3", "n9", "n30"}, code="def solve(n):\n    return 'fizz'\n")
+    p = builder().build_crossover(a, b, ["edit of #2: answer 1 unchanged"])
+    assert "# Program A (fitness 0.250, passes 2 of 7 visible tests)" in p.user and INITIAL in p.user
+    assert "# Program B (fitness 0.375) passes tests that A fails: n3, n9" in p.user
+    assert "return 'fizz'" in p.user and "Combine A and B" in p.user and "n30" not in p.user
+    assert p.inspirations == [9] and "answer 1 unchanged" in p.user
+
+
+def test_failing_tests_show_their_inputs_clipped():
+    from evolve.prompts import INPUT_LIMIT, test_input
+    from problems.model import CallTest, StdioTest
+
+    prob = fizz_problem()
+    assert test_input(prob, CallTest(id="x", args=[3, "a"], expected=1)) == "solve(3, 'a') -> "
+    long = test_input(prob, StdioTest(id="y", input="9 " * 500, output="1"))
+    assert long.startswith("input '9 9") and len(long) == INPUT_LIMIT + len(" -> ")

@@ -155,7 +155,7 @@ def test_rows_stop_at_eos_independently(tiny_lm_dir, adapters, max_batch):
 def test_generation_stops_once_the_requested_code_blocks_are_closed(tiny_lm_dir):
     """With `stop_after_blocks`, a row ends on the token closing its n-th fenced block (finish
     "stop", nothing sampled after it); a lone row is otherwise the same sample as without it."""
-    from evolve.mutator.stopping import closed_code_blocks
+    from evolve.mutations.fences import closed_code_blocks
 
     m = build_mutator(TransformersConfig(model=str(tiny_lm_dir), dtype="float32", max_batch=6))
     tok = m.tokenizer

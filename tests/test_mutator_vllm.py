@@ -134,3 +134,65 @@ def test_server_reports_the_token_offsets_the_block_cut_relies_on(server):
     offsets = c["logprobs"]["text_offset"]
     assert len(offsets) == len(c["token_ids"]) == 8 and offsets == sorted(offsets)
     assert "".join(c["logprobs"]["tokens"]) == c["text"] or offsets[-1] - offsets[0] < len(c["text"])
+
+
+SCAFFOLD_PARENT = "import sys\n# EVOLVE-BLOCK-START\ndef f(x):\n    return x\n# EVOLVE-BLOCK-END\n"
+
+
+def assert_same_scaffolded(a, b, tol=2e-3):
+    for ga, gb in zip(a, b, strict=True):
+        for x, y in zip(ga, gb, strict=True):
+            assert x.prompt_token_ids == y.prompt_token_ids and x.token_ids == y.token_ids
+            assert x.sampled == y.sampled and x.text == y.text and x.finish_reason == y.finish_reason
+            assert [lp is None for lp in x.logprobs] == [not s for s in x.sampled]
+            assert [lp for lp in x.logprobs if lp is not None] == pytest.approx(
+                [lp for lp in y.logprobs if lp is not None], abs=tol)
+
+
+def test_greedy_scaffolded_generation_is_identical_to_transformers(server, adapters, hf):
+    """Openings inserted by continuation requests on the server and by forced tokens in the
+    in-process sampler give the same sequences, token for token (tiny LM: its answers run to
+    the per-answer cap, so every answer switch happens), also through an adapter."""
+    from evolve.mutations.scaffold import ScaffoldConfig, build_scaffold
+
+    sc = build_scaffold(3, "rewrite", SCAFFOLD_PARENT, ScaffoldConfig(max_answer_tokens=6), 40)
+    params = SamplingParams(temperature=0, max_tokens=40, scaffold=sc)
+    v = vllm(server, "sc")
+    got, want = v.generate(PROMPTS, n=2, params=params), hf.generate(PROMPTS, n=2, params=params)
+    assert_same_scaffolded(got, want)
+    c = got[0][0]
+    assert c.text.count("### Answer") == 3 and sum(c.sampled) == 18 and not c.sampled[0]
+    v.load_adapter(1, adapters[0])
+    hf.load_adapter(1, adapters[0])
+    assert_same_scaffolded(v.generate(PROMPTS, n=1, params=params), hf.generate(PROMPTS, n=1, params=params))
+
+
+def test_sampled_scaffolded_tokens_carry_the_models_logprobs_in_context(server, hf):
+    """At temperature 0.8 each sampled token's log-prob from the server equals the in-process
+    model's given the whole sequence before it, inserted openings included."""
+    from evolve.mutations.scaffold import ScaffoldConfig, build_scaffold
+
+    sc = build_scaffold(2, "rewrite", SCAFFOLD_PARENT, ScaffoldConfig(max_answer_tokens=8), 16)
+    params = SamplingParams(temperature=0.8, max_tokens=16, scaffold=sc)
+    group = vllm(server, "scs").generate([PROMPTS[1]], n=3, params=params)[0]
+    for c in group:
+        ids = torch.tensor([c.prompt_token_ids + c.token_ids])
+        with torch.no_grad():
+            logits = hf.model(input_ids=ids).logits[0, len(c.prompt_token_ids) - 1 : -1].float() / 0.8
+        want = torch.log_softmax(logits, -1).gather(-1, torch.tensor(c.token_ids)[:, None])[:, 0]
+        got = [(lp, w) for lp, w, s in zip(c.logprobs, want.tolist(), c.sampled) if s]
+        assert len(got) == 16 and [g for g, _ in got] == pytest.approx([w for _, w in got], abs=2e-3)
+
+
+def test_openai_backend_scaffolds_by_continuation(server):
+    """Text-only servers: the same openings, continued with prompt + text so far (/completions)
+    or a continued assistant message (/chat/completions, vLLM's continue_final_message)."""
+    from evolve.mutations.scaffold import Scaffold
+
+    sc = Scaffold(openings=["### Answer 1\n```python\n", "\n\n### Answer 2\n```python\n"], max_answer_tokens=5)
+    for chat, prompt in ((False, PROMPTS[0]), (True, PROMPTS[2])):
+        o = build_mutator(OpenAIConfig(base_url=server.base_url + "/v1", model="tiny", chat=chat, api_key_env=None))
+        group = o.generate([prompt], n=2, params=SamplingParams(temperature=1.0, max_tokens=10, scaffold=sc))[0]
+        for c in group:
+            assert c.text.startswith(sc.openings[0]) and c.text.count("### Answer") in (1, 2)
+            assert c.token_ids is None and c.finish_reason in ("stop", "length")

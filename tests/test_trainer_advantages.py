@@ -289,3 +289,25 @@ def test_reward_diversity():
     assert reward_diversity([[1, 0], [0, 1], [1, 1]]) == pytest.approx(4 / 3)
     assert reward_diversity([[0.5, 0.5]]) == 0.0
     assert reward_diversity([[0.2, 0.2]] * 4) == 0.0
+
+
+def test_entropic_estimator_is_max_seeking_and_mean_zero():
+    import numpy as np
+
+    from trainer.advantages import compute_advantages
+    from trainer.config import AdvantageConfig
+    from trainer.records import Rollout, RolloutGroup
+
+    rows = [[[0.0, 0.0]], [[0.5, 0.5]], [[1.0, 0.0], [1.0, 1.0]], [[0.5, 0.0]]]
+    g = RolloutGroup(group_id="g", num_answers=2, rollouts=[
+        Rollout(group_id="g", rewards=r) for r in rows])
+    cfg = AdvantageConfig(estimator="entropic", entropic_beta=5.0)
+    res = compute_advantages([g], np.random.default_rng(0), cfg)
+    x = np.array([0.0, 0.5, 1.0, 0.25])  # each rollout's best answer's mean
+    w = np.exp(5.0 * (x - 1.0))
+    assert res.scalars[0] == pytest.approx(list(x))
+    assert res.advantages[0] == pytest.approx(list(w / w.mean() - 1.0))
+    assert sum(res.advantages[0]) == pytest.approx(0.0, abs=1e-9)
+    assert res.advantages[0][2] == max(res.advantages[0]) > 1.0  # the best rollout dominates
+    same = RolloutGroup(group_id="s", rollouts=[Rollout(group_id="s", rewards=[[0.5]]) for _ in range(3)])
+    assert compute_advantages([same], np.random.default_rng(0), cfg).advantages[0] == [0.0] * 3

@@ -208,6 +208,19 @@ def _vpo(R, rng, cfg):
     return x, zscore(x, cfg)
 
 
+@register("entropic")
+def _entropic(R, rng, cfg):
+    """Max-seeking (TTT-Discover's entropic advantage): the rollout's best answer's mean score x;
+    weights exp(beta x) normalised over the group, A = w / mean(w) - 1 (mean zero), so the
+    group's best rollout gets exponentially more weight than the typical one; zero when every x
+    is equal.  `entropic_beta` sets how sharply the maximum dominates."""
+    x = R.mean(axis=2).max(axis=1) if R.shape[2] else np.zeros(R.shape[0])
+    if len(x) < 2 or float(x.max() - x.min()) < cfg.eps:
+        return x, np.zeros_like(x)
+    w = np.exp(cfg.entropic_beta * (x - x.max()))
+    return x, w / w.mean() - 1.0
+
+
 @register("vpo_single")
 def _vpo_single(R, rng, cfg):
     """VPO's estimator on the first answer only (the m = 1 ablation)."""
@@ -246,7 +259,7 @@ def diagnostics(groups: list[RolloutGroup], cfg: AdvantageConfig) -> dict[str, f
             rows += [row for row, f in zip(r.rewards, flags) if f == "ok"]
             missing += g.m - len(r.rewards)
             truncated += r.truncated
-            lengths.append(r.completion_length)
+            lengths.append(r.sampled_length)
         diversities.append(reward_diversity(rows))
         ok_rows += rows
     answers = sum(counts.values())

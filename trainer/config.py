@@ -25,6 +25,8 @@ class AdvantageConfig(_Strict):
         " Bessel only rescales advantages by sqrt(G/(G-1)))",
     )
     k: int = Field(default=4, ge=1, description="k of the passk estimator")
+    entropic_beta: float = Field(
+        default=5.0, gt=0, description="entropic estimator: inverse temperature of exp(beta x)")
 
 
 class LossConfig(_Strict):

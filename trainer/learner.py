@@ -44,9 +44,15 @@ TOKENIZER_FILES = (
 class _Sample:
     prompt: list[int]
     completion: list[int]
-    behavior: list[float] | None
+    behavior: list[float | None] | None
     advantage: float
+    sampled: list[bool] | None = None  # None: every completion token is the policy's
     old_logp: torch.Tensor | None = None  # step-start log-probs when several minibatches
+
+    @property
+    def counted(self) -> int:
+        """Tokens that enter the loss: the policy's own (harness-inserted ones are masked)."""
+        return len(self.completion) if self.sampled is None else sum(self.sampled)
 
 
 def _pack_length(pack: list[_Sample]) -> int:
@@ -112,7 +118,7 @@ class Learner:
         grad_norms, loss_total, updated = [], 0.0, 0
         for mb in minibatches:
             norm = Normalizer(
-                tokens=float(sum(len(s.completion) for s in mb)),
+                tokens=float(sum(s.counted for s in mb)),
                 seqs=float(len(mb)),
                 max_tokens=float(cfg.loss.max_completion_tokens),
             )
@@ -178,13 +184,14 @@ class Learner:
                 if cfg.loss.mask_truncated and r.truncated:
                     masked += 1
                     continue
-                if not r.completion_ids:
+                if not r.completion_ids or not r.sampled_length:
                     empty += 1
                     continue
                 if not r.prompt_ids:
                     raise ValueError(f"rollout of group {g.group_id}: no prompt_ids to condition on")
                 lags.append(lag)
-                samples.append(_Sample(r.prompt_ids, r.completion_ids, r.behavior_logprobs, a))
+                samples.append(_Sample(r.prompt_ids, r.completion_ids, r.behavior_logprobs, a,
+                                       r.sampled))
         counts = {
             "samples": float(len(samples)),
             "stale_dropped": float(stale),
@@ -232,15 +239,20 @@ class Learner:
                           for st, c in zip(starts, lens)])
         rows = torch.repeat_interleave(torch.arange(len(pack)), torch.tensor(lens))
         cols = torch.cat([torch.arange(C - c, C) for c in lens])
+        # the loss, KL, entropy and token counts see only tokens the policy sampled
+        flat_mask = torch.tensor([float(f) for s in pack
+                                  for f in (s.sampled if s.sampled is not None else [True] * len(s.completion))])
         mask = torch.zeros((len(pack), C))
-        mask[rows, cols] = 1.0
+        mask[rows, cols] = flat_mask
         behav = torch.full((len(pack), C), float("nan"))
         for i, s in enumerate(pack):
             if s.behavior is not None:
-                behav[i, C - lens[i]:] = torch.tensor(s.behavior)
+                behav[i, C - lens[i]:] = torch.tensor(
+                    [float("nan") if x is None else x for x in s.behavior])
         targets = torch.tensor([t for s in pack for t in s.completion], dtype=torch.long)
         return {"ids": ids, "attn": attn, "pos": pos, "keep": keep, "targets": targets,
-                "rows": rows, "cols": cols, "mask": mask, "behav": behav, "C": C}
+                "rows": rows, "cols": cols, "mask": mask, "flat_mask": flat_mask, "behav": behav,
+                "C": C}
 
     def _logits(self, model: torch.nn.Module, b: dict[str, Any]) -> torch.Tensor:
         """(sum c, vocab) logits predicting each completion token, packed order."""
@@ -273,7 +285,7 @@ class Learner:
             old_logp=old, behavior_logp=b["behav"], ref_logp=ref,
         )
         loss, stats = policy_loss(batch, self.config.loss, norm)
-        stats["entropy_sum"] = float(token_entropy(logits.detach()).sum())
+        stats["entropy_sum"] = float((token_entropy(logits.detach()) * b["flat_mask"]).sum())
         return loss, stats
 
     @torch.no_grad()
@@ -296,7 +308,7 @@ class Learner:
     @torch.no_grad()
     def sequence_logprob(self, prompt_ids: list[int], completion_ids: list[int]) -> float:
         """Sum of log-probs of `completion_ids` after `prompt_ids` under the current policy."""
-        s = _Sample(list(prompt_ids), list(completion_ids), None, 0.0)
+        s = _Sample(list(prompt_ids), list(completion_ids), None, 0.0, None)
         return float(self._logp(self.model, self._batch_tensors([s])).sum())
 
     # ------------------------------------------------------------------ checkpoints

@@ -99,11 +99,16 @@ def policy_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Loss of one micro-batch (already divided by the step's global counts) and token-summed
     statistics (divide by the step's token count to get fractions/means)."""
-    logp, mask = batch.logp, batch.mask
-    prox = batch.old_logp if batch.old_logp is not None else logp.detach()
+    mask = batch.mask
+    # Uncounted positions (padding, harness-inserted tokens) are replaced by 0 BEFORE any exp:
+    # multiplying an inf ratio or KL by a zero mask would give NaN, in the loss and its gradient.
+    counted = mask.bool()
+    logp = _only(counted, batch.logp)
+    ref_logp = None if batch.ref_logp is None else _only(counted, batch.ref_logp)
+    prox = _only(counted, batch.old_logp) if batch.old_logp is not None else logp.detach()
     behav = prox
     if batch.behavior_logp is not None:  # NaN = not recorded for that token/rollout
-        behav = torch.where(torch.isnan(batch.behavior_logp), prox, batch.behavior_logp)
+        behav = torch.where(torch.isnan(batch.behavior_logp) | ~counted, prox, batch.behavior_logp)
     A = batch.advantages[:, None].to(logp.dtype)
 
     weight = torch.ones_like(logp)
@@ -121,8 +126,8 @@ def policy_loss(
         pg = torch.where(A < 0, torch.minimum(pg, pg3), pg)
     per_token = weight * pg
     kl = torch.zeros_like(logp)
-    if batch.ref_logp is not None:
-        kl = k3_kl(logp, batch.ref_logp)
+    if ref_logp is not None:
+        kl = k3_kl(logp, ref_logp)
         if cfg.kl_coef > 0:
             per_token = per_token + cfg.kl_coef * kl
     loss = get_aggregation(cfg.aggregation)(per_token, mask, norm)
@@ -146,6 +151,10 @@ def policy_loss(
             "behavior_kl_sum": float((k3_kl(prox, behav) * mask).sum()),
         }
     return loss, stats
+
+
+def _only(counted: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return torch.where(counted, x, torch.zeros((), dtype=x.dtype))
 
 
 def token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -21,9 +21,16 @@ class Rollout(BaseModel):
     group_id: str = Field(min_length=1)
     prompt_ids: list[int] = Field(default_factory=list)
     completion_ids: list[int] = Field(default_factory=list)
-    behavior_logprobs: list[float] | None = Field(
+    behavior_logprobs: list[float | None] | None = Field(
         default=None,
-        description="log-prob of each completion token under the sampling engine/policy version",
+        description="log-prob of each completion token under the sampling engine/policy version"
+        " (None at tokens the model did not sample)",
+    )
+    sampled: list[bool] | None = Field(
+        default=None,
+        description="per completion token: sampled by the policy (True) or inserted by the"
+        " harness (False: no log-prob, masked out of the loss, KL, entropy and token counts);"
+        " None = every token was sampled",
     )
     policy_version: int = Field(default=0, ge=0, description="learner version that sampled it")
     truncated: bool = Field(default=False, description="hit the token limit: scores zero rows")
@@ -56,6 +63,11 @@ class Rollout(BaseModel):
                 f"rollout {self.group_id}: {len(self.behavior_logprobs)} behavior_logprobs for "
                 f"{len(self.completion_ids)} completion tokens"
             )
+        if self.sampled is not None and len(self.sampled) != len(self.completion_ids):
+            raise ValueError(
+                f"rollout {self.group_id}: {len(self.sampled)} sampled flags for "
+                f"{len(self.completion_ids)} completion tokens"
+            )
         for i, row in enumerate(self.rewards):
             bad = [x for x in row if not 0.0 <= x <= 1.0]
             if bad:
@@ -65,6 +77,11 @@ class Rollout(BaseModel):
     @property
     def completion_length(self) -> int:
         return len(self.completion_ids)
+
+    @property
+    def sampled_length(self) -> int:
+        """Tokens the policy chose (what token-mean aggregation counts)."""
+        return len(self.completion_ids) if self.sampled is None else sum(self.sampled)
 
     def answer_flags(self) -> list[str]:
         """Per answer: 'ok', 'invalid', 'duplicate' or 'truncated' (every answer of a truncated

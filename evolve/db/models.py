@@ -70,6 +70,8 @@ class Batch(Base):
     rng_before: Mapped[str] = mapped_column(Text)
     rng_after: Mapped[str] = mapped_column(Text)
     sample_seed: Mapped[int] = mapped_column(Integer, doc="sampling seed handed to the mutator")
+    stats: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, nullable=True, doc="accounting when done: tokens, answers, generate/evaluate/learn seconds")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -84,6 +86,8 @@ class PromptRow(Base):
     iteration: Mapped[int] = mapped_column(Integer, doc="global prompt number, from 0")
     island: Mapped[int] = mapped_column(Integer)
     parent_seq: Mapped[int] = mapped_column(Integer)
+    operator: Mapped[str] = mapped_column(String(20), default="refine", server_default="refine",
+                                          doc="fresh|refine|crossover (evolve.operators)")
     inspirations: Mapped[list[Any]] = mapped_column(JSON)
     system: Mapped[str] = mapped_column(Text)
     user: Mapped[str] = mapped_column(Text)
@@ -109,7 +113,10 @@ class Rollout(Base):
     text: Mapped[str] = mapped_column(Text)
     prompt_token_ids: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     token_ids: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
-    logprobs: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, doc="sampling logprobs")
+    logprobs: Mapped[list[Any] | None] = mapped_column(
+        JSON, nullable=True, doc="sampling logprobs; null at tokens the harness inserted")
+    sampled: Mapped[list[Any] | None] = mapped_column(
+        JSON, nullable=True, doc="per completion token: sampled by the model (else inserted); null = all")
     finish_reason: Mapped[str] = mapped_column(String(40), default="")
     truncated: Mapped[bool] = mapped_column(Boolean, default=False)
     policy_version: Mapped[int] = mapped_column(Integer, default=0)

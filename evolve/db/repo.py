@@ -146,9 +146,15 @@ def open_batches(s: Session, run_id: str) -> Sequence[Batch]:
     return s.scalars(q.order_by(Batch.batch_index)).all()
 
 
-def mark_batch_done(s: Session, run_id: str, index: int) -> None:
+def mark_batch_done(s: Session, run_id: str, index: int, stats: dict | None = None) -> None:
     s.execute(update(Batch).where(Batch.run_id == run_id, Batch.batch_index == index)
-              .values(status="done", done_at=utcnow()))
+              .values(status="done", done_at=utcnow(), stats=stats))
+
+
+def add_batch_stats(s: Session, run_id: str, index: int, figures: dict) -> None:
+    row = s.scalar(select(Batch).where(Batch.run_id == run_id, Batch.batch_index == index))
+    if row is not None:
+        row.stats = {**(row.stats or {}), **figures}
 
 
 def batch_prompts(s: Session, run_id: str, index: int) -> Sequence[PromptRow]:
@@ -185,16 +191,3 @@ def mark_consumed(s: Session, rollout_ids: Sequence[int]) -> None:
 
 def last_activity(s: Session, run_id: str) -> datetime | None:
     return s.scalar(select(func.max(Program.created_at)).where(Program.run_id == run_id))
-
-
-def trainer_rollout(r: Rollout):
-    """A stored rollout as the trainer's record (m rows; zero rows and valid=False where no
-    child was produced)."""
-    from trainer.records import Rollout as Record
-
-    return Record(
-        group_id=r.group_id, prompt_ids=r.prompt_token_ids or [], completion_ids=r.token_ids or [],
-        behavior_logprobs=r.logprobs if r.token_ids else None, policy_version=r.policy_version,
-        truncated=r.truncated, rewards=r.rewards, valid=r.valid, answer_keys=r.answer_keys,
-        meta={"rollout_id": r.id, "iteration": r.iteration, "island": r.island},
-    )

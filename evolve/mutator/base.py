@@ -34,10 +34,28 @@ class Completion(BaseModel):
 
     text: str
     token_ids: list[int] | None = Field(description="None when the backend cannot return ids")
-    logprobs: list[float] | None = Field(description="one per token id: sampling log-probs")
+    logprobs: list[float | None] | None = Field(
+        description="one per token id: sampling log-probs (None at tokens the harness inserted)")
     prompt_token_ids: list[int] | None
     finish_reason: Literal["stop", "length"]
     policy_version: int = Field(ge=0, description="0 = base model, N = adapter loaded as version N")
+    sampled: list[bool] | None = Field(
+        default=None,
+        description="per token id: sampled by the model (False = inserted by the harness,"
+        " evolve.mutations.scaffold); None = every token was sampled",
+    )
+
+    discarded_tokens: int = Field(
+        default=0, ge=0,
+        description="tokens sampled for answers the harness discarded as copies (cost only)",
+    )
+
+    @property
+    def sampled_tokens(self) -> int:
+        """Tokens the model generated (inserted scaffold tokens excluded)."""
+        if self.token_ids is None:
+            return 0
+        return len(self.token_ids) if self.sampled is None else sum(self.sampled)
 
 
 class Mutator(ABC):
@@ -54,9 +72,12 @@ class Mutator(ABC):
 
     @abstractmethod
     def generate(
-        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None,
+        parents: list[str] | None = None,
     ) -> list[list[Completion]]:
-        """For each prompt, `n` completions (one group), in prompt order."""
+        """For each prompt, `n` completions (one group), in prompt order.  `parents`: the
+        program each prompt asks to change; scaffolded generation resamples answers that copy
+        it or an earlier answer (`Scaffold.resample_copies`)."""
 
     @abstractmethod
     def load_adapter(self, version: int, path: Path) -> None:

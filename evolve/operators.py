@@ -1,0 +1,67 @@
+"""Where a prompt's parent comes from, and how the budget is split among the ways.
+
+    fresh      the island's seed program, no attempts or inspirations: a best-of-N draw
+    refine     an elite chosen by the selection strategy, with complementary inspirations and
+               the island's recent attempts (the classic evolutionary step)
+    crossover  an elite and the elite that best covers the tests it fails, with a prompt that
+               asks to combine both (two programs with complementary test sets sat side by side
+               for 30 answers when the second was only an "inspiration")
+
+A search that can always fall back to fresh draws contains best-of-N as a special case, so it
+should never do worse than it.  Which operator gets the next prompt is a Thompson-sampling
+bandit over Beta posteriors of each operator's success rate in this run (ShinkaEvolve chooses
+among LLMs this way); a completion succeeds when one of its children beats its island's best
+at commit time.  The statistics live in the run's counters, the draws use the run's RNG, so a
+resumed run makes the same choices.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Operator = Literal["fresh", "refine", "crossover"]
+OPERATORS: tuple[Operator, ...] = ("fresh", "refine", "crossover")
+
+
+class OperatorsConfig(BaseModel):
+    """`loop.operators`: which operators the search may use and the bandit's prior."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    use: list[Operator] = Field(default_factory=lambda: ["fresh", "refine", "crossover"], min_length=1)
+    prior: tuple[float, float] = Field(
+        default=(1.0, 1.0), description="Beta(successes, failures) prior of every operator")
+
+    @field_validator("use")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("operators listed twice")
+        return v
+
+    @field_validator("prior")
+    @classmethod
+    def _positive(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if min(v) <= 0:
+            raise ValueError("Beta prior parameters must be > 0")
+        return v
+
+
+def choose(stats: dict[str, list[int]], available: list[Operator], prior: tuple[float, float],
+           rng: np.random.Generator) -> Operator:
+    """Thompson sampling: one Beta draw per available operator, the largest wins."""
+    if len(available) == 1:
+        return available[0]
+    draws = []
+    for op in available:
+        s, n = stats.get(op, [0, 0])
+        draws.append(rng.beta(prior[0] + s, prior[1] + n - s))
+    return available[int(np.argmax(draws))]
+
+
+def record(stats: dict[str, list[int]], op: str, success: bool) -> None:
+    s, n = stats.get(op, [0, 0])
+    stats[op] = [s + int(success), n + 1]

@@ -1,0 +1,81 @@
+"""The operator bandit: fresh draws from the seed, refinement, crossover, and how the budget is
+split among them by what each has produced (Thompson sampling, reproducible)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from evolve.db import repo
+from evolve.db.models import Program, PromptRow
+from evolve.operators import OperatorsConfig, choose, record
+from evolve.runs import execute, open_run, seed
+from tests.evolve_support import problem_dir, write_config
+from tests.scripted_mutator import factory
+
+
+def test_thompson_sampling_follows_the_successes():
+    rng = np.random.default_rng(0)
+    stats: dict[str, list[int]] = {}
+    for _ in range(40):
+        record(stats, "fresh", False)
+        record(stats, "refine", True)
+    picks = Counter(choose(stats, ["fresh", "refine"], (1.0, 1.0), rng) for _ in range(200))
+    assert picks["refine"] > 190
+    assert choose({}, ["crossover"], (1.0, 1.0), rng) == "crossover"
+    a = [choose({}, ["fresh", "refine", "crossover"], (1, 1), np.random.default_rng(5)) for _ in range(3)]
+    b = [choose({}, ["fresh", "refine", "crossover"], (1, 1), np.random.default_rng(5)) for _ in range(3)]
+    assert a == b
+
+
+@pytest.mark.parametrize("bad", [{"use": []}, {"use": ["fresh", "fresh"]}, {"use": ["mutate"]},
+                                 {"prior": [0, 1]}])
+def test_bad_operator_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        OperatorsConfig.model_validate(bad)
+
+
+def _run(tmp: Path, name: str, loop: dict) -> Path:
+    run_dir = tmp / name
+    seed(str(problem_dir(tmp)), run_dir, write_config(tmp / f"{name}.yaml", {"loop": loop}))
+    execute(run_dir, resume=False, mutator_factory=factory)
+    return run_dir
+
+
+def _prompts(run_dir: Path):
+    r = open_run(run_dir)
+    try:
+        with repo.transaction(r.factory) as s:
+            prompts = s.scalars(select(PromptRow).where(PromptRow.run_id == r.run_id)).all()
+            seeds = {p.seq for p in s.scalars(select(Program).where(Program.run_id == r.run_id,
+                                                                     Program.origin == "seed"))}
+            counters = repo.get_run(s, r.run_id).counters
+        return prompts, seeds, counters
+    finally:
+        r.engine.dispose()
+
+
+def test_a_run_uses_every_operator_and_records_what_each_produced(tmp_path):
+    prompts, seeds, counters = _prompts(_run(tmp_path, "ops", {"iterations": 24}))
+    ops = Counter(p.operator for p in prompts)
+    assert set(ops) == {"fresh", "refine", "crossover"}, ops
+    for p in prompts:
+        if p.operator == "fresh":
+            assert p.parent_seq in seeds and p.inspirations == []
+        if p.operator == "crossover":
+            assert len(p.inspirations) == 1 and "Combine A and B" in p.user
+    stats = counters["operator_stats"]
+    # every completion of every prompt is one trial of its operator (2 completions per prompt)
+    assert {k: v[1] for k, v in stats.items()} == {k: 2 * n for k, n in ops.items()}
+
+
+def test_best_of_n_and_a_single_operator(tmp_path):
+    prompts, seeds, counters = _prompts(_run(tmp_path, "bon", {"iterations": 8, "mode": "best_of_n"}))
+    assert {p.operator for p in prompts} == {"fresh"} and all(p.parent_seq in seeds for p in prompts)
+    assert counters["operator_stats"] == {}
+    prompts, _, _ = _prompts(_run(tmp_path, "ref", {"iterations": 8, "operators": {"use": ["refine"]}}))
+    assert {p.operator for p in prompts} == {"refine"}
