@@ -11,8 +11,11 @@ Overhead = time per candidate minus the in-process cost of the same work (exec +
 Every method must produce the same score vectors; the run fails if they differ.
 Targets (issue 2): docker pool overhead <= 2x the process backend's, and >= 5x faster than
 `docker run --rm`.
+`--numpy` adds both pools again with candidates that `import numpy` (issue 15: what the
+scientific stack costs each candidate, side by side with today's plain candidates; the
+in-process floor is the same, numpy being already imported there).
 
-    python benchmarks/sandbox_throughput.py [--candidates 200] [--docker-run-candidates N] [--json]
+    python benchmarks/sandbox_throughput.py [--candidates 200] [--docker-run-candidates N] [--numpy] [--json]
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from problems.model import Problem  # noqa: E402
 from sandbox.api import Sandbox  # noqa: E402
 from sandbox.config import SandboxConfig  # noqa: E402
+from sandbox.image import resolve_tag  # noqa: E402
 
 TESTS = 10
 HARNESS = """
@@ -48,20 +52,21 @@ print(json.dumps(scores))
 """
 
 
-def make_problem() -> Problem:
+def make_problem(requirements: list[str] | None = None) -> Problem:
     tests = [{"kind": "call", "id": f"t{i}", "args": [i, i + 1], "expected": i * (i + 1) + 1} for i in range(TESTS)]
     return Problem(id="bench/mul-plus-one", entry_point="f", initial_program="def f(a, b):\n    return 0\n",
-                   tests=tests, time_limit_s=5, wall_limit_s=30)
+                   tests=tests, time_limit_s=5, wall_limit_s=30, requirements=requirements or [])
 
 
-def make_candidates(n: int) -> list[str]:
-    """Distinct programs; every 4th is wrong on odd inputs, so score vectors vary."""
+def make_candidates(n: int, prefix: str = "") -> list[str]:
+    """Distinct programs (each after `prefix`); every 4th is wrong on odd inputs, so score
+    vectors vary."""
     out = []
     for k in range(n):
         if k % 4 == 3:
-            out.append(f"def f(a, b):\n    base = {k}\n    return a * b + 1 if a % 2 == 0 else base\n")
+            out.append(f"{prefix}def f(a, b):\n    base = {k}\n    return a * b + 1 if a % 2 == 0 else base\n")
         else:
-            out.append(f"def f(a, b):\n    base = {k}\n    return a * b + 1 + base - base\n")
+            out.append(f"{prefix}def f(a, b):\n    base = {k}\n    return a * b + 1 + base - base\n")
     return out
 
 
@@ -100,11 +105,12 @@ def docker_run_cmd(config: SandboxConfig) -> list[str]:
             "--tmpfs", f"/work:rw,size={d.tmpfs_mb}m,mode=1777", "--user", d.user, "--cap-drop", "ALL",
             "--security-opt", "no-new-privileges", "--memory", f"{d.memory_mb}m",
             "--memory-swap", f"{d.memory_mb}m", "--cpus", str(d.cpus), "--pids-limit", str(d.pids_limit),
-            "--log-driver", "none", d.image, "python3", "-I", "-S", "-c", HARNESS]
+            "--log-driver", "none", resolve_tag(d.image, config.requirements), "python3", "-I", "-S", "-c", HARNESS]
 
 
-def run_pool(backend: str, problem: Problem, programs: list[str], slots: int) -> tuple[list[list[float]], float]:
-    with Sandbox(SandboxConfig(backend=backend, slots=slots, max_candidates_per_slot=10_000)) as box:
+def run_pool(backend: str, problem: Problem, programs: list[str], config: SandboxConfig) -> tuple[list[list[float]], float]:
+    slots = config.slots
+    with Sandbox(config.model_copy(update={"backend": backend, "max_candidates_per_slot": 10_000})) as box:
         box.warm()  # a warm pool is the point: its start-up is paid once per run
         start = time.perf_counter()
         results = box.evaluate_many(problem, programs) if slots > 1 else [box.evaluate(problem, p) for p in programs]
@@ -122,21 +128,31 @@ def main() -> int:
                    help="fewer for the slow `docker run --rm` method (default: --candidates)")
     p.add_argument("--slots", type=int, default=1, help="pool slots (1 = per-candidate latency)")
     p.add_argument("--skip-docker", action="store_true")
+    p.add_argument("--numpy", action="store_true", help="also run both pools with candidates that import numpy")
+    p.add_argument("--image", default=None, help="sandbox image tag (default: the configured one)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
 
+    config = SandboxConfig(slots=args.slots)
+    if args.image:
+        config = config.model_copy(update={"docker": config.docker.model_copy(update={"image": args.image})})
     problem = make_problem()
     programs = make_candidates(args.candidates)
     reference, base_s = in_process(problem, programs)
     base_ms = base_s / len(programs) * 1000
     methods = {
         "bare subprocess": lambda: run_harness([sys.executable, "-I", "-S", "-c", HARNESS], problem, programs),
-        "process backend": lambda: run_pool("process", problem, programs, args.slots),
+        "process backend": lambda: run_pool("process", problem, programs, config),
     }
     if not args.skip_docker:
         n_run = args.docker_run_candidates or args.candidates
-        methods["docker run --rm"] = lambda: run_harness(docker_run_cmd(SandboxConfig()), problem, programs[:n_run])
-        methods["docker pool"] = lambda: run_pool("docker", problem, programs, args.slots)
+        methods["docker run --rm"] = lambda: run_harness(docker_run_cmd(config), problem, programs[:n_run])
+        methods["docker pool"] = lambda: run_pool("docker", problem, programs, config)
+    if args.numpy:
+        np_problem, np_programs = make_problem(["numpy"]), make_candidates(args.candidates, "import numpy\n")
+        methods["process backend + numpy"] = lambda: run_pool("process", np_problem, np_programs, config)
+        if not args.skip_docker:
+            methods["docker pool + numpy"] = lambda: run_pool("docker", np_problem, np_programs, config)
 
     rows = {}
     for name, method in methods.items():
@@ -158,6 +174,9 @@ def main() -> int:
         }
         verdict["targets_met"] = (verdict["pool_overhead_vs_process"] <= 2.0
                                   and verdict["pool_speedup_vs_docker_run"] >= 5.0)
+    if "docker pool + numpy" in rows:
+        verdict["docker_pool_numpy_extra_ms"] = round(
+            rows["docker pool + numpy"]["overhead_ms"] - rows["docker pool"]["overhead_ms"], 1)
     report = {"tests_per_candidate": TESTS, "slots": args.slots, "in_process_ms_per_candidate": round(base_ms, 3),
               "methods": rows, **verdict}
     if args.json:

@@ -227,5 +227,31 @@ def load_config(path: str | Path | None) -> RunConfig:
     return validate(data, str(path))
 
 
+def with_problem_defaults(cfg: RunConfig, defaults: dict[str, Any], source: str) -> RunConfig:
+    """`cfg` plus the problem's suggested settings (dotted keys, e.g. `loop.iterations` from an
+    OpenEvolve config.yaml) wherever the run's own config left the key at its default."""
+    data = cfg.model_dump(mode="json")
+    for key, value in defaults.items():
+        parts = key.split(".")
+        node: Any = cfg
+        explicit = True
+        for part in parts:
+            if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+                raise ConfigError(f"{source}: {key}: unknown key")
+            if part not in node.model_fields_set:
+                explicit = False
+                break
+            node = getattr(node, part)
+        if explicit:
+            continue
+        target = data
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"{source}: {key}: its section is off in this run's config")
+        target[parts[-1]] = value
+    return validate(data, source)
+
+
 def dump_yaml(cfg: RunConfig) -> str:
     return yaml.safe_dump(cfg.snapshot(), sort_keys=False, default_flow_style=False)

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 
 from sqlalchemy import Engine, func, select
 
-from evolve.config import RunConfig, dump_yaml, load_config
+from evolve.config import RunConfig, dump_yaml, load_config, with_problem_defaults
 from evolve.db import repo
 from evolve.db.engine import open_database, sqlite_url
 from evolve.db.models import Program, Rollout
@@ -92,8 +92,8 @@ def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None =
     run_dir = Path(run_dir)
     if (run_dir / RUN_FILE).exists():
         raise RunError(f"{run_dir}: already seeded; use `evolve run` or `evolve resume`")
-    cfg = load_config(config_path)
     problem = problem_ref if isinstance(problem_ref, Problem) else load_problem(problem_ref)
+    cfg = with_problem_defaults(load_config(config_path), problem.run_defaults, f"{problem.id} run defaults")
     with exclusive(run_dir):
         url = database_url(cfg, run_dir)
         engine = open_database(url, busy_timeout_s=cfg.database.busy_timeout_s)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 EVOLVE_START = "# EVOLVE-BLOCK-START"
 EVOLVE_END = "# EVOLVE-BLOCK-END"
+REQUIREMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(==[A-Za-z0-9.+!_-]+)?$"
 
 
 class _Strict(BaseModel):
@@ -102,6 +103,22 @@ class EvaluatorTest(_TestBase):
         return frac if self.maximize else 1.0 - frac
 
 
+class Record(_Strict):
+    """The best published value of a discovery problem's objective, and who published it."""
+
+    value: float
+    objective: Literal["maximize", "minimize"]
+    metric: str = Field(min_length=1, description="what the value measures, e.g. 'sum of radii'")
+    source: str = Field(min_length=1, description="who reported it, where")
+    note: str = ""
+
+    def fraction(self, value: float) -> float:
+        """`value` as a fraction of the record (1.0 = the record; above 1 beats it)."""
+        if self.objective == "maximize":
+            return value / self.value
+        return self.value / value if value > 0 else 0.0
+
+
 TestCase = Annotated[
     Union[CallTest, StdioTest, AssertTest, ScorerTest, EvaluatorTest], Field(discriminator="kind")
 ]
@@ -143,6 +160,17 @@ class Problem(_Strict):
     )
     reference_solution: str | None = Field(default=None, description="never shown in prompts")
     source: dict[str, Any] = Field(default_factory=dict)
+    requirements: list[Annotated[str, Field(pattern=REQUIREMENT_PATTERN)]] = Field(
+        default_factory=list,
+        description="packages candidates import beyond the stdlib (name or name==version); "
+        "a sandbox that lacks one refuses the problem",
+    )
+    record: Record | None = Field(default=None, description="best published result (discovery problems)")
+    run_defaults: dict[str, Any] = Field(
+        default_factory=dict,
+        description="run settings the problem's own config suggests, as dotted run-config keys "
+        "(loop.iterations, ...); the run config's own values win",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> "Problem":

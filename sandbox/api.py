@@ -10,6 +10,7 @@ from sandbox.backends import resolve_backend, slot_class
 from sandbox.config import SandboxConfig
 from sandbox.jobs import assemble, build_job
 from sandbox.pool import SlotPool
+from sandbox.requirements import RequirementError, missing, refusal
 from sandbox.results import EvalResult
 
 
@@ -27,8 +28,24 @@ class Sandbox:
             start_timeout=self.config.start_timeout_s,
         )
         self._executor = ThreadPoolExecutor(max_workers=self.config.slots, thread_name_prefix="sandbox")
+        self._provides: dict[str, str] | None = None
+
+    @property
+    def provides(self) -> dict[str, str]:
+        """{package: version} candidates can import in this sandbox."""
+        if self._provides is None:
+            self._provides = slot_class(self.backend).provides(self.config)
+        return self._provides
+
+    def check(self, problem: Problem) -> None:
+        """RequirementError (one line) when the problem needs a package this sandbox lacks."""
+        if problem.requirements:
+            lacking = missing(problem.requirements, self.provides)
+            if lacking:
+                raise RequirementError(refusal(problem.id, self.backend, lacking, self.provides))
 
     def evaluate(self, problem: Problem, program: str) -> EvalResult:
+        self.check(problem)
         job = build_job(problem, program, self.config.output_limit_kb * 1024)
         start = time.monotonic()
         outcomes, done, failure = self.pool.run(job, problem.wall_limit_s + self.config.grace_s)

@@ -60,20 +60,78 @@ def _print_table(problem_id: str, result) -> None:
         click.echo(f"error: {result.error}")
 
 
+CONFIG_OPTION = click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                             help="a run config whose sandbox.requirements to install [default: numpy, scipy]")
+REQUIREMENT_OPTION = click.option("--requirement", "-r", "extra", multiple=True,
+                                  help="another pinned package (name==version) to install; repeatable")
+
+
 @sandbox_group.command("build-image")
 @click.option("--tag", default=None, help="image name [default: SandboxConfig().docker.image]")
 @click.option("--base", default="debootstrap", show_default=True,
               help="'debootstrap' (no registry: Debian root from this machine's apt mirror) or a pullable image, e.g. python:3.11-slim")
 @click.option("--mirror", default="auto", show_default=True, help="Debian archive URL for debootstrap; auto = the one apt uses here")
 @click.option("--force", is_flag=True, help="rebuild even if the image matches the current runner")
-def build_image_command(tag: str | None, base: str, mirror: str, force: bool) -> None:
-    """Build the sandbox image (skipped when an image with the current runner exists)."""
+@CONFIG_OPTION
+@REQUIREMENT_OPTION
+def build_image_command(tag: str | None, base: str, mirror: str, force: bool, config: Path | None,
+                        extra: tuple[str, ...]) -> None:
+    """Build the sandbox image and the process jail's package site (skipped when up to date)."""
     from sandbox.image import ImageError, build_image
+    from sandbox.requirements import RequirementError
 
     tag = tag or SandboxConfig().docker.image
+    requirements = _requirements(config, extra)
     try:
+        _build_site(requirements)
         report = build_image(tag, base=base, mirror=None if mirror == "auto" else mirror, force=force,
-                             log=lambda line: click.echo(line, err=True))
-    except ImageError as exc:
+                             log=lambda line: click.echo(line, err=True), requirements=requirements)
+    except (ImageError, RequirementError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
+
+
+@sandbox_group.command("build-site")
+@CONFIG_OPTION
+@REQUIREMENT_OPTION
+def build_site_command(config: Path | None, extra: tuple[str, ...]) -> None:
+    """Install the pinned packages (numpy, scipy, ...) for the process jail's interpreter."""
+    from sandbox.requirements import RequirementError
+
+    try:
+        site = _build_site(_requirements(config, extra))
+    except RequirementError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"package site ready: {site}")
+
+
+def _requirements(config: Path | None, extra: tuple[str, ...]) -> list[str]:
+    """sandbox.requirements of a run config (default: the built-in pins), plus `extra`."""
+    import yaml
+    from pydantic import ValidationError
+
+    from sandbox.requirements import RequirementError, parse_pins
+
+    try:
+        data = yaml.safe_load(config.read_text()) if config else {}
+        section = (data or {}).get("sandbox") or {}
+        base = SandboxConfig(**({"requirements": section["requirements"]} if "requirements" in section else {}))
+        requirements = [*base.requirements, *extra]
+        parse_pins(requirements)
+    except (OSError, yaml.YAMLError, AttributeError) as exc:
+        raise click.ClickException(f"{config}: cannot read sandbox.requirements: {exc}") from None
+    except ValidationError as exc:
+        raise click.ClickException(f"{config}: sandbox.requirements: {exc.errors()[0]['msg']}") from None
+    except RequirementError as exc:
+        raise click.ClickException(str(exc)) from None
+    return requirements
+
+
+def _build_site(requirements: list[str]) -> Path:
+    """The site for the process jail's default interpreter (the image builds its own copy)."""
+    from sandbox import jails
+    from sandbox.requirements import build_site, python_tag
+
+    python = jails.default_python()
+    return build_site(requirements, python_tag(python), log=lambda line: click.echo(line, err=True),
+                      compile_with=python)

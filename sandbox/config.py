@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sandbox.requirements import SCIENTIFIC_STACK, RequirementError, parse_pins
 
 
 class _Strict(BaseModel):
@@ -21,7 +23,10 @@ class ProcessOptions(_Strict):
 
 
 class DockerOptions(_Strict):
-    image: str = "vpo-evolve-sandbox:latest"
+    image: str = Field(
+        default="vpo-evolve-sandbox:auto",
+        description="':auto' = a tag per runner revision and package set (several checkouts share one engine)",
+    )
     memory_mb: int = Field(default=1024, ge=64, description="container memory = swap limit")
     cpus: float = Field(default=1.0, gt=0)
     pids_limit: int = Field(default=64, ge=8)
@@ -38,5 +43,18 @@ class SandboxConfig(_Strict):
     output_limit_kb: int = Field(default=1024, ge=1, description="cap on a candidate's output")
     grace_s: float = Field(default=10.0, gt=0, description="host-side slack past the wall limit")
     start_timeout_s: float = Field(default=60.0, gt=0)
+    requirements: list[str] = Field(
+        default_factory=lambda: list(SCIENTIFIC_STACK),
+        description="PyPI packages (name==version) candidates can import; both backends carry them",
+    )
     process: ProcessOptions = Field(default_factory=ProcessOptions)
     docker: DockerOptions = Field(default_factory=DockerOptions)
+
+    @field_validator("requirements")
+    @classmethod
+    def _pinned(cls, value: list[str]) -> list[str]:
+        try:
+            parse_pins(value)
+        except RequirementError as exc:
+            raise ValueError(str(exc)) from None
+        return value

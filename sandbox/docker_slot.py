@@ -22,13 +22,14 @@ import threading
 
 from sandbox import wire
 from sandbox.config import SandboxConfig
-from sandbox.image import image_state
+from sandbox.image import image_requirements, image_state, resolve_tag
+from sandbox.jails import JAIL_SITE_DIR
 from sandbox.slots import Slot, SlotDied
 
 LABEL = "vpo-evolve.sandbox"
 LABEL_OWNER = "vpo-evolve.owner"  # "<hostname>:<pid>:<process start time>"
 RUNNER_CMD = ["python3", "-I", "-S", "/opt/vpo/runner.py", "supervise", "--jail", "none",
-              "--workdir", "/work", "--reap-all", "--nproc", "0",
+              "--workdir", "/work", "--reap-all", "--nproc", "0", "--site", JAIL_SITE_DIR,
               "--scrub", "/work", "--scrub", "/tmp", "--scrub", "/dev/shm"]
 HEADER = struct.Struct(">BxxxL")  # Docker stream header: stream type, 3 pad bytes, length
 STDOUT = 1
@@ -180,14 +181,25 @@ class DockerSlot(Slot):
         try:
             client = docker.from_env(timeout=PING_TIMEOUT_S)
             client.ping()
-            state = image_state(client, config.docker.image)
+            state = image_state(client, config.docker.image, requirements=config.requirements)
             client.close()
         except docker.errors.DockerException as exc:
             return False, f"no Docker engine answers ({type(exc).__name__}); start one: scripts/bootstrap.sh dockerd"
         if state != "ready":
-            why = "does not exist" if state == "missing" else "was built from other runner code"
-            return False, f"image {config.docker.image} {why}: run `evolve sandbox build-image`"
+            why = "does not exist" if state == "missing" else "was built from other runner code or packages"
+            tag = resolve_tag(config.docker.image, config.requirements)
+            return False, f"image {tag} {why}: run `evolve sandbox build-image`"
         return True, ""
+
+    @staticmethod
+    def provides(config: SandboxConfig) -> dict[str, str]:
+        import docker
+
+        client = docker.from_env(timeout=PING_TIMEOUT_S)
+        try:
+            return image_requirements(client, resolve_tag(config.docker.image, config.requirements))
+        finally:
+            client.close()
 
     def container_options(self) -> dict:
         """Keyword arguments for containers.create: the whole confinement, in one place."""
@@ -196,7 +208,7 @@ class DockerSlot(Slot):
         opts = self.config.docker
         tmpfs = f"rw,nosuid,nodev,size={opts.tmpfs_mb}m,mode=1777"
         return dict(
-            image=opts.image,
+            image=resolve_tag(opts.image, self.config.requirements),
             command=RUNNER_CMD,
             user=opts.user,
             stdin_open=True,

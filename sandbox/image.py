@@ -2,15 +2,19 @@
 
 The base is a Debian root made by `debootstrap --variant=minbase` from the mirror apt already
 uses on this machine, stripped of docs and caches, then `docker import`ed; sandbox/Dockerfile
-adds the runner on top.  The rootfs tarball is cached (~/.cache/vpo-evolve) so a rebuild after a
-runner change takes seconds.  The image carries a hash of the runner files as a label, so an
-image built from other runner code is detected as stale and rebuilt.
+adds the runner and the package site (numpy, scipy: PyPI wheels for the image's Python, the same
+directory the process jail mounts; see sandbox/requirements.py) on top.  The rootfs tarball is
+cached (~/.cache/vpo-evolve) so a rebuild after a runner change takes seconds.  The image carries
+a hash of the runner files and the pinned packages as labels, so an image built from other
+runner code or without a package the config asks for is detected as stale and rebuilt.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
+import json
 import os
 import platform
 import re
@@ -20,14 +24,18 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable, Iterable, Literal
+
+from sandbox.requirements import SCIENTIFIC_STACK, build_site, parse_pins
 
 SANDBOX_DIR = Path(__file__).resolve().parent
 RUNNER_ENTRY = ("runner.py", "worker.py")  # /opt/vpo holds these and the siblings they import
 LABEL_SANDBOX = "org.vpo-evolve.sandbox"
 LABEL_RUNNER_SHA = "org.vpo-evolve.runner-sha256"
+LABEL_REQUIREMENTS = "org.vpo-evolve.requirements"  # JSON {package: version} of /opt/vpo-site
 DEBOOTSTRAP = "debootstrap"  # the --base value that means "no registry"
 SUITE = "bookworm"
+SUITE_PYTHON = {"bookworm": "3.11", "trixie": "3.13"}  # the python3 each Debian suite ships
 ROOTFS_PACKAGES = ("python3",)  # python3-minimal lacks json/ctypes/resource (libpython3.11-stdlib)
 ROOTFS_RECIPE = 1  # bump when the debootstrap/strip recipe changes: invalidates cached tarballs
 BASE_REPO = "vpo-evolve-sandbox-base"
@@ -37,6 +45,7 @@ STRIP = (
 )
 APT_DIR = Path("/etc/apt")
 
+AUTO_TAG = "auto"  # `repo:auto`: a tag per runner revision and package set (resolve_tag)
 ImageState = Literal["missing", "stale", "ready"]
 
 
@@ -64,8 +73,13 @@ def cache_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "vpo-evolve"
 
 
-def runner_files() -> list[str]:
-    """runner.py, worker.py and every sibling module they import by bare name, transitively."""
+@functools.lru_cache(maxsize=1)
+def runner_files() -> tuple[str, ...]:
+    """runner.py, worker.py and every sibling module they import by bare name, transitively.
+
+    Parsed once per process, on the thread that first checks the image: slots resolve image
+    tags from pool threads, and CPython 3.11's ast.parse is not safe against concurrent parses
+    ("AST constructor recursion depth mismatch" killed a run)."""
     found: list[str] = []
     todo = list(RUNNER_ENTRY)
     while todo:
@@ -82,27 +96,64 @@ def runner_files() -> list[str]:
             else:
                 continue
             todo += [f"{m}.py" for m in modules if "." not in m and (SANDBOX_DIR / f"{m}.py").is_file()]
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def runner_sha256() -> str:
-    """Hash of the files the image carries under /opt/vpo (names and contents)."""
+    """Hash of the files the image carries under /opt/vpo (names and contents) and of the
+    Dockerfile that puts them there."""
     digest = hashlib.sha256()
-    for name in runner_files():
+    for name in ["Dockerfile", *runner_files()]:
         digest.update(name.encode() + b"\0" + (SANDBOX_DIR / name).read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def image_state(client, tag: str, sha: str | None = None) -> ImageState:
-    """`ready` only when the image's runner hash matches the runner code in this checkout."""
+def resolve_tag(tag: str, requirements: Iterable[str] | None = None, sha: str | None = None) -> str:
+    """`repo:auto` -> `repo:<runner hash>-<packages hash>`; any other tag as it is.
+
+    One image per runner revision and package set: checkouts with different runner code (two
+    branches, two worktrees) share one engine without rebuilding each other's image."""
+    repo, _, name = tag.rpartition(":")
+    if name != AUTO_TAG or not repo:
+        return tag
+    pins = parse_pins(SCIENTIFIC_STACK if requirements is None else requirements)
+    packages = hashlib.sha256(json.dumps(sorted(pins.items())).encode()).hexdigest()[:8]
+    return f"{repo}:{(sha or runner_sha256())[:12]}-{packages}"
+
+
+def _labels(client, tag: str) -> dict | None:
     import docker.errors
 
     try:
         image = client.images.get(tag)
     except docker.errors.ImageNotFound:
+        return None
+    return image.attrs.get("Config", {}).get("Labels") or {}
+
+
+def image_requirements(client, tag: str) -> dict[str, str]:
+    """{package: version} the image's site carries ({} for a missing or pre-site image)."""
+    try:
+        found = json.loads((_labels(client, tag) or {}).get(LABEL_REQUIREMENTS, "{}"))
+        return {str(k): str(v) for k, v in found.items()}
+    except (ValueError, AttributeError):
+        return {}
+
+
+def image_state(client, tag: str, sha: str | None = None,
+                requirements: Iterable[str] | None = None) -> ImageState:
+    """`ready` only when the image's runner hash matches the runner code in this checkout and
+    it carries every pinned package asked for (default: the scientific stack)."""
+    sha = sha or runner_sha256()
+    tag = resolve_tag(tag, requirements, sha)
+    labels = _labels(client, tag)
+    if labels is None:
         return "missing"
-    labels = image.attrs.get("Config", {}).get("Labels") or {}
-    return "ready" if labels.get(LABEL_RUNNER_SHA) == (sha or runner_sha256()) else "stale"
+    if labels.get(LABEL_RUNNER_SHA) != sha:
+        return "stale"
+    wanted = parse_pins(SCIENTIFIC_STACK if requirements is None else requirements)
+    have = image_requirements(client, tag)
+    return "ready" if all(have.get(k) == v for k, v in wanted.items()) else "stale"
 
 
 # --------------------------------------------------------------------------- apt mirror
@@ -227,12 +278,33 @@ def ensure_base_image(client, mirror: str | None, suite: str, log: Callable[[str
 # --------------------------------------------------------------------------- the image
 
 
-def prepare_context(ctx: Path) -> None:
-    """A docker build context for sandbox/Dockerfile: the Dockerfile and runner/ (the runner files)."""
+def prepare_context(ctx: Path, site: Path | None = None) -> None:
+    """A docker build context for sandbox/Dockerfile: the Dockerfile, runner/ (the runner files)
+    and site/ (the package site; hard links where the file system allows)."""
     shutil.copy2(SANDBOX_DIR / "Dockerfile", ctx / "Dockerfile")
     (ctx / "runner").mkdir(exist_ok=True)
     for name in runner_files():
         shutil.copy2(SANDBOX_DIR / name, ctx / "runner" / name)
+    if site is None:
+        (ctx / "site").mkdir(exist_ok=True)
+        return
+    try:
+        shutil.copytree(site, ctx / "site", copy_function=os.link)
+    except OSError:  # another file system: copy
+        shutil.rmtree(ctx / "site", ignore_errors=True)
+        shutil.copytree(site, ctx / "site")
+
+
+def image_python(base: str, suite: str) -> str:
+    """The Python version of the image's python3: wheels are chosen for it."""
+    if base == DEBOOTSTRAP:
+        if suite not in SUITE_PYTHON:
+            raise ImageError(f"unknown Python version of Debian {suite}; known suites: {', '.join(SUITE_PYTHON)}")
+        return SUITE_PYTHON[suite]
+    match = re.search(r"python:(\d+\.\d+)", base)
+    if not match:
+        raise ImageError(f"cannot tell the Python version of base image {base}; use a python:X.Y image")
+    return match.group(1)
 
 
 def docker_client():
@@ -259,26 +331,34 @@ def build_image(
     force: bool = False,
     log: Callable[[str], None] = print,
     client=None,
+    requirements: Iterable[str] = SCIENTIFIC_STACK,
 ) -> BuildReport:
-    """Build `tag` unless an image with the current runner hash exists (or `force`)."""
+    """Build `tag` unless an image with the current runner hash and packages exists (or `force`)."""
     import docker.errors
 
+    requirements = list(requirements)
+    pins = parse_pins(requirements)
     client = client or docker_client()
     sha = runner_sha256()
+    tag = resolve_tag(tag, requirements, sha)
     report = BuildReport(tag=tag, runner_sha256=sha, built=False, base=base)
-    if not force and image_state(client, tag, sha) == "ready":
+    if not force and image_state(client, tag, sha, requirements) == "ready":
         return report
+    start = time.monotonic()
+    site = build_site(requirements, image_python(base, suite), log) if pins else None
+    report.seconds["packages"] = time.monotonic() - start
     start = time.monotonic()
     base_ref = ensure_base_image(client, mirror, suite, log) if base == DEBOOTSTRAP else base
     report.base = base_ref
     report.seconds["base"] = time.monotonic() - start
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="vpo-image-") as ctx:
-        prepare_context(Path(ctx))
+    with tempfile.TemporaryDirectory(prefix="vpo-image-", dir=site.parent if site else None) as ctx:
+        prepare_context(Path(ctx), site)
         log(f"docker build {tag} FROM {base_ref}")
         try:
-            client.images.build(path=ctx, tag=tag, buildargs={"BASE": base_ref, "RUNNER_SHA256": sha},
-                                rm=True, forcerm=True, pull=False)
+            client.images.build(path=ctx, tag=tag, rm=True, forcerm=True, pull=False,
+                                buildargs={"BASE": base_ref, "RUNNER_SHA256": sha,
+                                           "REQUIREMENTS": json.dumps(pins, sort_keys=True)})
         except docker.errors.BuildError as exc:
             lines = [str(c.get("stream") or c.get("error") or "").strip() for c in exc.build_log]
             tail = "\n".join(x for x in lines if x)[-1500:]
@@ -291,8 +371,8 @@ def build_image(
         client.images.prune(filters={"dangling": True, "label": f"{LABEL_SANDBOX}=1"})
     except docker.errors.APIError:
         pass
-    if image_state(client, tag, sha) != "ready":
-        raise ImageError(f"{tag} was built but does not carry runner hash {sha[:12]}")
+    if image_state(client, tag, sha, requirements) != "ready":
+        raise ImageError(f"{tag} was built but does not carry runner hash {sha[:12]} and packages {pins}")
     if runner_sha256() != sha:
         log("warning: the runner files changed during the build; run build-image again")
     return report

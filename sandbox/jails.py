@@ -2,9 +2,13 @@
 
 - `none`: for use inside a container, which is the jail; only rlimits and setsid.
 - `bwrap`: bubblewrap namespaces: no network, fresh pid/ipc/uts namespaces, a read-only view
-  of just the interpreter and the runner, private tmpfs work dir, an unprivileged uid.
+  of just the interpreter, the runner and the package site, private tmpfs work dir, an
+  unprivileged uid.
 - `unshare`: util-linux unshare + setpriv when bubblewrap is missing: no network, own pid
   namespace, unprivileged uid; the host file system stays visible (read permissions apply).
+
+Every jail puts the sandbox's package site (numpy, scipy: sandbox/requirements.py) on the
+worker's sys.path with `--path`, since workers run with `-I -S` (no site-packages of their own).
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ import tempfile
 RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
 JAIL_RUNNER_DIR = "/opt/vpo"
 JAIL_WORKDIR = "/work"
+JAIL_SITE_DIR = "/opt/vpo-site"  # the package site inside a bwrap jail and in the Docker image
+# Single-threaded numerical libraries: fair CPU shares per candidate, and a library that starts
+# one thread per core cannot trip the pids limit on a many-core host.
+WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 WORKER_FILES = ("worker.py", "wire.py")  # what a worker imports; all of it stdlib-only
@@ -57,11 +65,15 @@ class NoJail:
     name = "none"
     isolates_filesystem = False
 
-    def __init__(self, python: str, uid: int | None):
-        self.python, self.uid = python, uid
+    def __init__(self, python: str, uid: int | None, site: str | None = None):
+        self.python, self.uid, self.site = python, uid, site
+
+    def site_args(self, inside: str | None = None) -> list[str]:
+        """Worker arguments that put the package site on its sys.path."""
+        return ["--path", inside or self.site] if self.site else []
 
     def wrap(self, argv: list[str]) -> list[str]:
-        return [self.python, "-I", "-S", "-B", os.path.join(worker_dir(), "worker.py"), *argv]
+        return [self.python, "-I", "-S", "-B", os.path.join(worker_dir(), "worker.py"), *self.site_args(), *argv]
 
     def needs_setuid(self) -> bool:
         return self.uid is not None and os.geteuid() == 0
@@ -95,8 +107,8 @@ class BwrapJail(NoJail):
     name = "bwrap"
     isolates_filesystem = True
 
-    def __init__(self, python: str, uid: int | None):
-        super().__init__(python, uid)
+    def __init__(self, python: str, uid: int | None, site: str | None = None):
+        super().__init__(python, uid, site)
         # Prefer dropping to the slot's uid *before* bwrap (an unprivileged user namespace),
         # so candidates are that uid on the host too; else bwrap maps it from root.
         self.unprivileged = uid is not None and os.geteuid() == 0 and _unprivileged_bwrap_works()
@@ -115,10 +127,12 @@ class BwrapJail(NoJail):
         prefix = python_prefix(self.python)
         if not prefix.startswith("/usr"):
             cmd += ["--ro-bind", prefix, prefix]
+        cmd += ["--ro-bind", worker_dir(), JAIL_RUNNER_DIR]
+        if self.site:
+            cmd += ["--ro-bind", self.site, JAIL_SITE_DIR]
         cmd += [
-            "--ro-bind", worker_dir(), JAIL_RUNNER_DIR,
             "--dir", JAIL_WORKDIR, "--chdir", JAIL_WORKDIR, "--",
-            self.python, "-I", "-S", "-B", f"{JAIL_RUNNER_DIR}/worker.py", *argv,
+            self.python, "-I", "-S", "-B", f"{JAIL_RUNNER_DIR}/worker.py", *self.site_args(JAIL_SITE_DIR), *argv,
         ]
         return cmd
 

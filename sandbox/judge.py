@@ -115,9 +115,12 @@ class Judge:
         lower, upper = float(test.get("lower", 0.0)), float(test.get("upper", 1.0))
         frac = min(1.0, max(0.0, (float(value) - lower) / (upper - lower)))
         score = frac if test.get("maximize", True) else 1.0 - frac
+        note = "" if lower <= value <= upper else (
+            f"{name} = {value!r} lies outside its scale [{lower:g}, {upper:g}] and was clipped: "
+            "declare its range in metrics.yaml")
         if score >= wire.PASS_SCORE:
-            return "passed", 1.0, ""
-        return "failed", score, wire.clip(f"{name} = {value!r}")
+            return "passed", 1.0, wire.clip(note)
+        return "failed", score, wire.clip(note or f"{name} = {value!r}")
 
     def _compiled(self, code: str) -> tuple:
         if code not in self._asserts:

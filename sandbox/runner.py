@@ -68,6 +68,7 @@ class WorkerProcess:
             start_new_session=True,
             preexec_fn=preexec if setuid is not None else None,
             close_fds=True,
+            env={**os.environ, **jails.WORKER_ENV},
         )
         self.jail_name = jail.name
         self.oom_kills = oom_kill_count()
@@ -132,12 +133,16 @@ class Candidate:
             raise found
         return found
 
-    def request(self, op: str, payload: dict, test_deadline: float) -> dict:
-        """Ask the worker to compute; the reply on success, else Abort with the status."""
+    def ensure_loaded(self) -> None:
+        """A loaded worker (started under the load timeout), or the Abort of its load."""
         if self.load_error is not None:
             raise self.load_error
         if self.worker is None:
             self._start()
+
+    def request(self, op: str, payload: dict, test_deadline: float) -> dict:
+        """Ask the worker to compute; the reply on success, else Abort with the status."""
+        self.ensure_loaded()
         assert self.worker is not None
         self.seq += 1
         ok = False
@@ -231,6 +236,11 @@ class Supervisor:
               "wall_ms": (time.monotonic() - start) * 1000.0, "error": error})
 
     def _run_test(self, candidate: Candidate, judge: Judge, job: dict, test: dict, deadline: float):
+        if time.monotonic() < deadline:
+            try:  # loading (interpreter start, the program's imports) is not the test's time
+                candidate.ensure_loaded()
+            except Abort as abort:
+                return abort.status, 0.0, abort.message
         now = time.monotonic()
         if now >= deadline:
             return "timeout", 0.0, f"candidate wall limit of {job['wall_limit_s']}s exceeded"
@@ -380,7 +390,7 @@ def serve(opts: argparse.Namespace) -> int:
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by accident goes to stderr, never into the channel
     jail_name = jails.best_jail() if opts.jail == "auto" else opts.jail
-    jail = jails.JAILS[jail_name](opts.python or jails.default_python(), opts.uid)
+    jail = jails.JAILS[jail_name](opts.python or jails.default_python(), opts.uid, opts.site)
     reap_all = opts.reap_all and os.getpid() == 1
     supervisor = Supervisor(jail, opts.nproc, opts.workdir, reap_all, tuple(opts.scrub))
     wire.write_frame(channel, {"type": "ready", "protocol": wire.PROTOCOL_VERSION,
@@ -409,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     sup.add_argument("--nproc", type=int, default=0)
     sup.add_argument("--workdir", default=None)
     sup.add_argument("--reap-all", action="store_true")
+    sup.add_argument("--site", default=None, help="package site directory the workers import from")
     sup.add_argument("--scrub", action="append", default=[],
                      help="with --reap-all: empty this scratch dir after every candidate (repeatable)")
     opts = parser.parse_args(argv)

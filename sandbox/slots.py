@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 
 from sandbox import jails, wire
 from sandbox.config import SandboxConfig
+from sandbox.requirements import find_site
 
 SANDBOX_DIR = os.path.dirname(os.path.abspath(__file__))
 RUNNER_PATH = os.path.join(SANDBOX_DIR, "runner.py")
@@ -40,6 +41,11 @@ class Slot(ABC):
     @abstractmethod
     def available(config: SandboxConfig) -> tuple[bool, str]:
         """(usable here?, why not)."""
+
+    @staticmethod
+    @abstractmethod
+    def provides(config: SandboxConfig) -> dict[str, str]:
+        """{package: version} that candidates can import (the built package site)."""
 
     @abstractmethod
     def _launch(self) -> None:
@@ -85,9 +91,9 @@ class ProcessSlot(Slot):
 
     backend = "process"
 
-    def __init__(self, python: str | None, jail: str, uid: int | None, nproc: int):
+    def __init__(self, python: str | None, jail: str, uid: int | None, nproc: int, site: str | None = None):
         super().__init__()
-        self.python, self.jail, self.uid, self.nproc = python, jail, uid, nproc
+        self.python, self.jail, self.uid, self.nproc, self.site = python, jail, uid, nproc, site
         self.proc: subprocess.Popen | None = None
 
     @classmethod
@@ -95,7 +101,12 @@ class ProcessSlot(Slot):
         opts = config.process
         jail = jails.best_jail() if opts.jail == "auto" else opts.jail
         uid = opts.uid_base + index if os.geteuid() == 0 else None
-        return cls(opts.python, jail, uid, opts.nproc)
+        site, _ = find_site(config.requirements, opts.python or jails.default_python())
+        return cls(opts.python, jail, uid, opts.nproc, str(site) if site else None)
+
+    @staticmethod
+    def provides(config: SandboxConfig) -> dict[str, str]:
+        return find_site(config.requirements, config.process.python or jails.default_python())[1]
 
     @staticmethod
     def available(config: SandboxConfig) -> tuple[bool, str]:
@@ -111,6 +122,8 @@ class ProcessSlot(Slot):
             cmd += ["--uid", str(self.uid)]
         if self.python:
             cmd += ["--python", self.python]
+        if self.site:
+            cmd += ["--site", self.site]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      start_new_session=True, close_fds=True)
         self.reader = wire.FrameReader(self.proc.stdout.fileno())

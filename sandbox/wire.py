@@ -133,6 +133,10 @@ def encode_value(value, _depth: int = 0):
         return {"__bytes__": value.hex()}
     if t is complex:
         return {"__complex__": [value.real, value.imag]}
+    if getattr(t, "__module__", "") == "numpy" and hasattr(value, "tolist"):
+        # numpy arrays and scalars (np.float64 subclasses float): their plain Python value,
+        # itself held to the exact-type rule; a hostile `tolist` can only return a value
+        return encode_value(value.tolist(), _depth + 1)
     raise TypeError(f"unsupported value type {t.__name__}")
 
 

@@ -203,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu-s", type=int, required=True)
     parser.add_argument("--output-limit", type=int, required=True)
     parser.add_argument("--nproc", type=int, default=0)
+    parser.add_argument("--path", action="append", default=[], help="package site for candidates (repeatable)")
     opts = parser.parse_args(argv)
+    sys.path.extend(opts.path)  # -I -S: the sandbox's own packages (numpy, scipy), nothing else
 
     cmd_in = os.fdopen(os.dup(0), "rb")
     obs_out = os.fdopen(os.dup(1), "wb")

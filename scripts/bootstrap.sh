@@ -11,7 +11,7 @@
 #         docker     all three above
 # Env:    VPO_PYTHON (default $VPO_VENV/bin/python, VPO_VENV default <repo>/.venv; else python3),
 #         VPO_DOCKERD_WAIT (seconds, default 60), VPO_DOCKERD_LOG (default /var/log/dockerd.log),
-#         VPO_SANDBOX_IMAGE (default: the tag in sandbox/config.py).
+#         VPO_SANDBOX_IMAGE (default: the tag in sandbox/config.py, `:auto` = per runner revision).
 VPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VPO_APT_UPDATED="${VPO_APT_UPDATED:-0}"
 

@@ -23,6 +23,7 @@ ensure_venv
 # bubblewrap `process` backend (sandbox.backend: auto) and says so.
 if ensure_dockerd && ensure_sandbox_image; then :; else
   echo "[discover] Docker unavailable: falling back to the process (bubblewrap) sandbox" >&2
+  "$VPO_ROOT/.venv/bin/evolve" sandbox build-site   # numpy and scipy for the jail
 fi
 
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1

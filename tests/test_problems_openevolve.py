@@ -107,3 +107,82 @@ def test_evaluator_runs_in_the_sandbox():
     exact = p.initial_program.replace("return [1, 2, 3, 4, 5]", "return [10, 10, 0, 0, 0]")
     best = evaluate(p, exact, backend="process")
     assert best.scores == [1.0, 1.0, 1.0, 1.0] and best.fitness == 1.0
+
+
+CIRCLES = Path(__file__).parent / "fixtures" / "problems" / "openevolve_circle_packing"
+
+
+def test_config_yaml_maps_onto_the_run_config_and_lists_what_it_ignores():
+    (p,) = load_path(CIRCLES)
+    assert p.run_defaults == {
+        "loop.iterations": 30, "loop.seed": 42, "mutation.format": "rewrite",
+        "mutation.sampling.temperature": 0.7, "mutation.sampling.top_p": 0.95,
+        "mutation.sampling.max_tokens": 2048, "islands.count": 3, "islands.migration_interval": 20,
+        "islands.migration_fraction": 0.1,
+    }
+    assert p.source["ignored_config"] == [
+        "checkpoint_interval", "database.population_size", "evaluator.parallel_evaluations",
+        "llm.api_base", "llm.models", "log_level", "prompt.num_top_programs",
+    ]
+    assert p.stage_thresholds == [0.5] and p.time_limit_s == 30
+    # what the sandbox must provide comes from the imports (requirements.txt lists host tools)
+    assert p.requirements == ["numpy"]
+    assert "openevolve/evaluation_result.py" in p.support_files and "requirements.txt" not in p.support_files
+
+
+def test_config_yaml_type_errors_name_the_key(example: Path):
+    (example / "config.yaml").write_text("llm:\n  temperature: hot\n")
+    with pytest.raises(ProblemFormatError, match=r"config\.yaml: field llm\.temperature: must be a number"):
+        load_path(example)
+
+
+@pytest.mark.parametrize("backend", ["process", "docker"])
+def test_openevolve_numpy_example_with_cascade_runs_unchanged(backend: str):
+    from tests.sandbox_support import open_sandbox
+
+    (p,) = load_path(CIRCLES)
+    broken = p.initial_program.replace("centers[25] = [0.2, 0.2]", "centers = centers[:20]")
+    with open_sandbox(backend) as box:
+        weak = box.evaluate(p, p.initial_program)
+        failed = box.evaluate(p, broken)
+    scores = dict(zip(p.test_ids(), weak.scores))
+    assert weak.error == "" and weak.stages_run == [1, 2]
+    assert scores["evaluate_stage1:runs_successfully"] == 1.0 and scores["evaluate_stage2:validity"] == 1.0
+    assert scores["evaluate_stage2:combined_score"] == pytest.approx(1.91695611 / 2.635, abs=1e-6)
+    # sum_radii (~1.92) has no declared scale: clipped to 1, and the message says so
+    clipped = next(o for o in weak.outcomes if o.test_id == "evaluate_stage2:sum_radii")
+    assert clipped.score == 1.0 and "outside its scale [0, 1]" in clipped.message
+    # stage 1 fails (20 circles): stage 2 never runs
+    assert failed.stages_run == [1] and failed.scores[0] == 0.0
+    assert all(o.status == "skipped" for o in failed.outcomes if o.stage == 2)
+
+
+def test_declared_scale_normalises_sum_radii(tmp_path: Path):
+    dst = tmp_path / "circles"
+    shutil.copytree(CIRCLES, dst)
+    (dst / "metrics.yaml").write_text(
+        "metrics:\n  combined_score: {}\n  sum_radii: {lower: 0, upper: 2.635983, weight: 0}\n")
+    (p,) = load_path(dst)
+    test = next(t for t in p.tests if t.metric == "sum_radii")
+    assert test.normalise(2.635983 / 2) == pytest.approx(0.5)
+
+
+def test_seed_applies_config_yaml_where_the_run_config_is_silent(tmp_path: Path):
+    from evolve.runs import seed
+
+    config = tmp_path / "c.yaml"
+    config.write_text("loop: {iterations: 5}\nsandbox: {backend: process, slots: 1}\n")
+    cfg = seed(str(CIRCLES), tmp_path / "run", config).config
+    assert cfg.loop.iterations == 5  # the run's own config wins
+    assert cfg.islands.count == 3 and cfg.mutation.sampling.temperature == 0.7 and cfg.loop.seed == 42
+
+
+def test_show_lists_the_mapped_and_the_ignored_settings():
+    from click.testing import CliRunner
+
+    from evolve.cli import main
+
+    out = CliRunner().invoke(main, ["problems", "show", str(CIRCLES)], catch_exceptions=False).output
+    assert "requires: numpy\n" in out
+    assert "run defaults: loop.iterations=30, loop.seed=42, mutation.format=rewrite" in out
+    assert "ignored config: checkpoint_interval, database.population_size" in out

@@ -7,6 +7,7 @@ command (VPO_REQUIRE_DOCKER=1) a missing engine or image fails these tests inste
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -224,7 +225,9 @@ def test_containers_of_crashed_runs_are_removed_and_normal_exits_leave_none(clie
         client.containers.get(exited)
     crashed = _owner_run("crash")
     assert client.containers.get(crashed).labels[LABEL_OWNER] != current_owner()
-    live = client.containers.create(SandboxConfig().docker.image, ["sleep", "60"], network_mode="none",
+    from sandbox.image import resolve_tag
+
+    live = client.containers.create(resolve_tag(SandboxConfig().docker.image), ["sleep", "60"], network_mode="none",
                                     labels={LABEL: "1", LABEL_OWNER: current_owner()})
     try:
         assert cleanup_containers(client, only_strays=True) >= 1
@@ -242,12 +245,18 @@ def test_containers_of_crashed_runs_are_removed_and_normal_exits_leave_none(clie
 def test_image_carries_the_runner_hash_and_a_changed_runner_makes_it_stale(client, monkeypatch):
     from sandbox import image
 
-    tag = SandboxConfig().docker.image
-    assert image.image_state(client, tag) == "ready"
+    auto = SandboxConfig().docker.image
+    tag = image.resolve_tag(auto)
+    assert auto.endswith(":auto") and tag.startswith(f"vpo-evolve-sandbox:{image.runner_sha256()[:12]}-")
+    assert image.image_state(client, auto) == image.image_state(client, tag) == "ready"
     labels = client.images.get(tag).labels
     assert labels[image.LABEL_RUNNER_SHA] == image.runner_sha256()
+    assert json.loads(labels[image.LABEL_REQUIREMENTS]) == {"numpy": "2.4.6", "scipy": "1.17.1"}
+    assert image.image_state(client, auto, requirements=["numpy==2.4.6", "sympy==1.0"]) == "missing"
+    assert image.image_state(client, tag, requirements=["numpy==2.4.6", "sympy==1.0"]) == "stale"
     monkeypatch.setattr(image, "runner_sha256", lambda: "0" * 64)
-    assert image.image_state(client, tag) == "stale"
+    assert image.image_state(client, tag) == "stale"  # a named tag built from other runner code
+    assert image.image_state(client, auto) == "missing"  # other runner code gets a tag of its own
     assert image.image_state(client, "vpo-evolve-no-such-image:never") == "missing"
 
 
@@ -277,3 +286,20 @@ def test_apt_mirror_is_read_from_both_source_formats(tmp_path):
         "Types: deb\nURIs: http://x.example/security\nSuites: trixie-security\nComponents: main\n")
     with pytest.raises(ImageError, match="--mirror"):
         apt_mirror("bookworm", tmp_path)
+
+
+def test_runner_hash_parses_the_runner_only_once(monkeypatch):
+    """Slots resolve `:auto` tags from pool threads; CPython 3.11's ast.parse is not safe against
+    concurrent parses (a run died of "AST constructor recursion depth mismatch"), so the runner's
+    import graph is parsed once and later hashes only read the files."""
+    import ast
+
+    from sandbox import image
+
+    first = image.runner_sha256()
+
+    def no_parse(*_args, **_kwargs):
+        raise AssertionError("runner files parsed again")
+
+    monkeypatch.setattr(ast, "parse", no_parse)
+    assert image.runner_sha256() == first and image.resolve_tag("x:auto").startswith(f"x:{first[:12]}-")

@@ -1,6 +1,6 @@
 """Loader registry: each input format is one module with `detect(path)` and `load(path)`.
 
-`load_suite(name)` resolves a named suite (builtin, humaneval) or any path; `load_problem`
+`load_suite(name)` resolves a named suite (builtin, discovery, humaneval) or any path; `load_problem`
 takes a problem id (`builtin/lis_count`, `HumanEval/3`) or a path.  A directory that no loader
 claims is treated as a collection: every child some loader claims is loaded, in name order.
 """
@@ -17,6 +17,7 @@ from problems.loaders import directory, humaneval, livecodebench, openevolve
 from problems.model import Problem
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "builtin"
+DISCOVERY_DIR = Path(__file__).resolve().parent.parent / "discovery"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ LOADERS: dict[str, Loader] = {
 
 SUITES: dict[str, Suite] = {
     "builtin": Suite("builtin", lambda: BUILTIN_DIR, "builtin/", "bundled algorithmic and discovery problems"),
+    "discovery": Suite("discovery", lambda: DISCOVERY_DIR, "discovery/",
+                       "the field's discovery problems (circle packing, autocorrelation, FunSearch bin packing, TSP) with published records"),
     "humaneval": Suite("humaneval", humaneval.data_path, "HumanEval/", "HumanEval (164), one test per assert"),
 }
 

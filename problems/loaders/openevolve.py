@@ -13,11 +13,17 @@ whose values are strings or booleans.  An optional `metrics.yaml` sidecar replac
 and sets each metric's raw range: `metrics: {name: {lower, upper, maximize, weight, function}}`.
 Fitness follows OpenEvolve: `combined_score` when present (other metrics get weight 0: vector
 components only), else the mean of all metrics.
+
+config.yaml's settings that have an equivalent here become the problem's `run_defaults` (dotted
+run-config keys that `evolve seed` applies where the run's own config is silent: see
+CONFIG_MAP); the evaluator section sets time limits and the cascade; every other key is listed
+in `source.ignored_config`, so nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +38,40 @@ PROGRAM = "initial_program.py"
 EVALUATOR = "evaluator.py"
 CONFIG = "config.yaml"
 METRICS = "metrics.yaml"
-NOT_SUPPORT = {PROGRAM, EVALUATOR, CONFIG, METRICS}
+REQUIREMENTS = "requirements.txt"
+NOT_SUPPORT = {PROGRAM, EVALUATOR, CONFIG, METRICS, REQUIREMENTS}
 SUPPORT_SUFFIXES = {".py", ".json", ".txt", ".csv", ".yaml", ".yml", ".md", ".tsv", ".dat"}
 MAX_SUPPORT_BYTES = 4 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 300.0  # OpenEvolve's evaluator.timeout
 DEFAULT_THRESHOLDS = [0.5, 0.75, 0.9]  # OpenEvolve's evaluator.cascade_thresholds
 FITNESS_METRIC = "combined_score"
 IGNORED_KEYS = {"error", "artifacts"}
+# OpenEvolve config key -> (our run-config key, expected type, value translation)
+CONFIG_MAP: dict[str, tuple[str, type | tuple, Any]] = {
+    "max_iterations": ("loop.iterations", int, None),
+    "random_seed": ("loop.seed", int, None),
+    "diff_based_evolution": ("mutation.format", bool, lambda v: "diff" if v else "rewrite"),
+    "llm.temperature": ("mutation.sampling.temperature", (int, float), float),
+    "llm.top_p": ("mutation.sampling.top_p", (int, float), float),
+    "llm.max_tokens": ("mutation.sampling.max_tokens", int, None),
+    "database.num_islands": ("islands.count", int, None),
+    "database.migration_interval": ("islands.migration_interval", int, None),  # generations -> iterations
+    "database.migration_rate": ("islands.migration_fraction", (int, float), float),
+}
+# import name -> PyPI distribution, where they differ
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "cv2": "opencv-python"}
+# Evaluators may return `openevolve.evaluation_result.EvaluationResult`: the sandbox gets this
+# stand-in module (the worker reads `.metrics`), so such evaluators run unchanged.
+SHIM_PACKAGE = "openevolve"
+SHIM_FILES = {
+    "openevolve/__init__.py": "",
+    "openevolve/evaluation_result.py": (
+        "from dataclasses import dataclass, field\n\n\n@dataclass\nclass EvaluationResult:\n"
+        "    metrics: dict\n    artifacts: dict = field(default_factory=dict)\n"
+    ),
+}
+READ_HERE = {"evaluator.timeout", "evaluator.cascade_evaluation", "evaluator.cascade_thresholds",
+             "prompt.system_message"}  # become the problem's limits, cascade and statement
 
 
 class MetricSpec(BaseModel):
@@ -67,12 +100,15 @@ def load(path: Path) -> list[Problem]:
     except SyntaxError as exc:
         raise ProblemFormatError(f"does not parse: {exc.msg}", file=evaluator_path, line=exc.lineno) from None
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    evaluator_cfg, statement = _config(path / CONFIG)
+    evaluator_cfg, statement, run_defaults, ignored = _config(path / CONFIG)
     chain = _chain(functions, evaluator_cfg, evaluator_path)
     timeout = float(evaluator_cfg.get("timeout", DEFAULT_TIMEOUT_S))
     tests = _tests(path, functions, chain, timeout, evaluator_path)
     thresholds = list(evaluator_cfg.get("cascade_thresholds", DEFAULT_THRESHOLDS))[: len(chain) - 1]
     program = read_text(path / PROGRAM)
+    support = _support_files(path)
+    if _imports_shim(tree):
+        support = {**SHIM_FILES, **support}
     if not statement:  # no system message: the program's own docstring says what it is for
         try:
             statement = ast.get_docstring(ast.parse(program)) or ""
@@ -89,23 +125,25 @@ def load(path: Path) -> list[Problem]:
                 "mode": "program",
                 "initial_program": program,
                 "evaluator_code": evaluator_code,
-                "support_files": _support_files(path),
+                "support_files": support,
                 "tests": tests,
                 "time_limit_s": timeout,
                 "wall_limit_s": timeout * len(chain) + 60.0,
                 "scoring": "continuous",
                 "stage_thresholds": [float(t) for t in thresholds],
-                "source": {"format": NAME, "functions": chain},
+                "source": {"format": NAME, "functions": chain, "ignored_config": ignored},
+                "run_defaults": run_defaults,
+                "requirements": _requirements([program, evaluator_code], _local_modules(support)),
             },
             file=path / CONFIG if (path / CONFIG).is_file() else evaluator_path,
         )
     ]
 
 
-def _config(path: Path) -> tuple[dict[str, Any], str]:
-    """(evaluator section, system message) of config.yaml; the rest belongs to OpenEvolve."""
+def _config(path: Path) -> tuple[dict[str, Any], str, dict[str, Any], list[str]]:
+    """(evaluator section, system message, run defaults, ignored keys) of config.yaml."""
     if not path.is_file():
-        return {}, ""
+        return {}, "", {}, []
     data = load_yaml(path) or {}
     if not isinstance(data, dict):
         raise ProblemFormatError("top level must be a mapping", file=path, line=1)
@@ -119,7 +157,65 @@ def _config(path: Path) -> tuple[dict[str, Any], str]:
     if not isinstance(thresholds, list) or not all(isinstance(t, (int, float)) for t in thresholds):
         raise ProblemFormatError("must be a list of numbers", file=path, field="evaluator.cascade_thresholds")
     message = prompt.get("system_message", "") if isinstance(prompt, dict) else ""
-    return evaluator, message if isinstance(message, str) else ""
+    defaults, ignored = _run_defaults(data, path)
+    return evaluator, message if isinstance(message, str) else "", defaults, ignored
+
+
+def _flatten(data: dict, prefix: str = "") -> dict[str, Any]:
+    """{"llm.temperature": 0.7, ...}; a mapping OpenEvolve reads as a whole (llm.models, a
+    list) stays one key."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and value and dotted.count(".") < 1:
+            out.update(_flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def _run_defaults(data: dict, path: Path) -> tuple[dict[str, Any], list[str]]:
+    defaults: dict[str, Any] = {}
+    ignored = []
+    for key, value in _flatten(data).items():
+        if key in READ_HERE:
+            continue
+        if key not in CONFIG_MAP or value is None:
+            ignored.append(key)
+            continue
+        ours, kind, translate = CONFIG_MAP[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ProblemFormatError(f"must be {getattr(kind, '__name__', 'a number')}", file=path, field=key)
+        defaults[ours] = translate(value) if translate else value
+    return defaults, sorted(ignored)
+
+
+def _requirements(sources: list[str], local: set[str]) -> list[str]:
+    """Third-party packages the program and evaluator import (what the sandbox must provide).
+
+    Read from the import statements, not from requirements.txt: OpenEvolve examples list their
+    host tools there (matplotlib for plots), which never run in the sandbox."""
+    found: list[str] = []
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue  # the sandbox reports it, per candidate
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in local or top == SHIM_PACKAGE:
+                    continue
+                dist = DISTRIBUTIONS.get(top, top)
+                if dist not in found:
+                    found.append(dist)
+    return found
 
 
 def _chain(functions: dict[str, ast.AST], cfg: dict[str, Any], file: Path) -> list[str]:
@@ -250,6 +346,17 @@ def _numeric(value: ast.AST) -> bool:
     if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in {"str", "repr", "bool"}:
         return False
     return True
+
+
+def _imports_shim(tree: ast.AST) -> bool:
+    return any(isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == SHIM_PACKAGE
+               or isinstance(n, ast.Import) and any(a.name.split(".")[0] == SHIM_PACKAGE for a in n.names)
+               for n in ast.walk(tree))
+
+
+def _local_modules(support: dict[str, str]) -> set[str]:
+    """Top-level module names the support files provide (helpers.py -> helpers)."""
+    return {rel.split("/")[0].removesuffix(".py") for rel in support}
 
 
 def _support_files(root: Path) -> dict[str, str]:
