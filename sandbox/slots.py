@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 
 from sandbox import jails, wire
 from sandbox.config import SandboxConfig
+from sandbox.isolation import IsolationUnavailable, resolve_jail
 
 SANDBOX_DIR = os.path.dirname(os.path.abspath(__file__))
 RUNNER_PATH = os.path.join(SANDBOX_DIR, "runner.py")
@@ -40,6 +41,11 @@ class Slot(ABC):
     @abstractmethod
     def available(config: SandboxConfig) -> tuple[bool, str]:
         """(usable here?, why not)."""
+
+    @staticmethod
+    @abstractmethod
+    def isolation(config: SandboxConfig) -> str:
+        """What confines candidates in this backend's slots (the jail, or the container)."""
 
     @abstractmethod
     def _launch(self) -> None:
@@ -93,16 +99,20 @@ class ProcessSlot(Slot):
     @classmethod
     def from_config(cls, config: SandboxConfig, index: int) -> "ProcessSlot":
         opts = config.process
-        jail = jails.best_jail() if opts.jail == "auto" else opts.jail
         uid = opts.uid_base + index if os.geteuid() == 0 else None
-        return cls(opts.python, jail, uid, opts.nproc)
+        return cls(opts.python, resolve_jail(opts), uid, opts.nproc)
 
     @staticmethod
     def available(config: SandboxConfig) -> tuple[bool, str]:
-        jail = config.process.jail
-        if jail != "auto" and not jails.JAILS[jail].available():
-            return False, f"jail {jail!r} is not available on this machine"
+        try:
+            resolve_jail(config.process)
+        except IsolationUnavailable as exc:
+            return False, str(exc)
         return True, ""
+
+    @staticmethod
+    def isolation(config: SandboxConfig) -> str:
+        return resolve_jail(config.process)
 
     def _launch(self) -> None:
         cmd = [sys.executable, "-I", RUNNER_PATH, "supervise", "--jail", self.jail,
