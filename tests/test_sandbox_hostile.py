@@ -16,6 +16,7 @@ from tests.hostile.corpus import CASES, Case
 from tests.sandbox_support import BACKENDS, open_sandbox, sandbox_processes
 
 GOOD = "def solve(x):\n    return x + 1\n"
+REPO_ROOT = Path(__file__).resolve().parent.parent  # this checkout, wherever it was cloned
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -67,7 +68,7 @@ def test_writes_outside_the_work_dir_never_reach_the_host(box, tmp_path):
     target_dir.mkdir()
     target_dir.chmod(0o777)
     token = uuid.uuid4().hex
-    targets = [str(target_dir / "pwned"), f"/tmp/pwned-{token}", f"/root/pwned-{token}", f"/work/main/pwned-{token}"]
+    targets = [str(target_dir / "pwned"), f"/tmp/pwned-{token}", f"/root/pwned-{token}", str(REPO_ROOT / f"pwned-{token}")]
     program = (
         "def solve(paths):\n    done = []\n    for p in paths:\n        try:\n"
         "            with open(p, 'w') as f:\n                f.write('owned')\n            done.append(p)\n"

@@ -23,6 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "evolve_alembic_version"  # the `version_table` migrations/env.py configures
@@ -90,7 +91,9 @@ def make_engine(url: str, *, busy_timeout_s: float = 30.0, readonly: bool = Fals
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         if readonly and path is not None:
-            engine = create_engine("sqlite://", creator=lambda: _sqlite_readonly_connect(path, busy_timeout_s))
+            # a file pool like any SQLite file URL (a bare "sqlite://" would share one connection per thread)
+            engine = create_engine("sqlite://", creator=lambda: _sqlite_readonly_connect(path, busy_timeout_s),
+                                   poolclass=QueuePool)
         else:
             engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
