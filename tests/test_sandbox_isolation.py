@@ -158,3 +158,14 @@ def test_docker_backend_reports_the_container_as_its_jail(tmp_path):
 def test_problems_check_reports_the_jail(tmp_path):
     res = invoke("problems", "check", problem_dir(tmp_path), "--json")
     assert json.loads(res.output.splitlines()[0])["jail"] == "bwrap"
+
+
+def test_a_missing_sandbox_image_is_one_line_before_anything_is_written(tmp_path):
+    cfg = write_config(tmp_path / "c.yaml", {"sandbox": {"backend": "docker", "slots": 1,
+                                                         "docker": {"image": "vpo-evolve-sandbox:no-such-tag"}}})
+    run_dir = tmp_path / "run"
+    msg = one_line_error(invoke("seed", problem_dir(tmp_path), "--run", run_dir, "--config", cfg))
+    assert msg.startswith("Error: sandbox backend 'docker' is not usable: ")
+    if os.environ.get("VPO_REQUIRE_DOCKER") == "1":  # an engine answers: the image is what is missing
+        assert "image vpo-evolve-sandbox:no-such-tag does not exist: run `evolve sandbox build-image`" in msg
+    assert not run_dir.exists() and not list(tmp_path.glob(".run.*"))
