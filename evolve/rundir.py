@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from evolve.config import ConfigError, RunConfig, validate
 from evolve.db import repo
 from evolve.db.engine import DatabaseError, Mode, describe, display, open_database, sqlite_path, sqlite_url
+from evolve.db.models import Run
 
 RUN_FILE = "run.json"
 CONFIG_FILE = "config.yaml"
@@ -132,6 +134,11 @@ def open_run(run_dir: Path, *, mode: Mode = "read", busy_timeout_s: float = 30.0
     return OpenRun(Path(run_dir), meta.run_id, engine, url, meta)
 
 
+def _no_such_run(r: OpenRun) -> RunError:
+    return RunError(f"{display(r.url)}: holds no run {r.run_id} (run.json and the database do not "
+                    "belong together): restore them from a backup")
+
+
 @contextmanager
 def database_errors(r: OpenRun) -> Iterator[None]:
     """Turn any database exception into a RunError naming the database and what to do."""
@@ -140,8 +147,24 @@ def database_errors(r: OpenRun) -> Iterator[None]:
     except SQLAlchemyError as exc:
         raise RunError(describe(exc, r.url)) from None
     except repo.RunNotFound:
-        raise RunError(f"{display(r.url)}: holds no run {r.run_id} (run.json and the database do "
-                       "not belong together): restore them from a backup") from None
+        raise _no_such_run(r) from None
+
+
+def stored_config(run_dir: Path) -> RunConfig:
+    """The run's config snapshot, read without migrating or writing anything: what the set-up
+    checks of run/resume (the sandbox, the mutator) need before the first write."""
+    r = open_run(run_dir, mode="inspect")
+    try:
+        with database_errors(r), r.engine.connect() as conn:
+            data = conn.execute(select(Run.config).where(Run.id == r.run_id)).scalar()
+    finally:
+        r.close()
+    if data is None:
+        raise _no_such_run(r)
+    try:
+        return validate(data, f"{display(r.url)}: the run's stored config")
+    except ConfigError as exc:
+        raise RunError(str(exc)) from None
 
 
 @contextmanager

@@ -41,6 +41,7 @@ from evolve.rundir import (
     read_run_file,
     rehome,
     resume_hint,
+    stored_config,
 )
 from evolve.search import Search
 
@@ -144,25 +145,25 @@ def execute(run_dir: Path, *, resume: bool, iterations: int | None = None,
 
     read_run_file(run_dir)  # a mistyped path is an error, never a new directory
     with exclusive(run_dir):
-        r = open_run(run_dir, mode="write")
-        try:
-            with database_errors(r):
-                search = Search.load(r.factory, r.run_id)
-                with repo.transaction(r.factory) as s:
-                    stored = dict(repo.get_run(s, r.run_id).budget)
-                    home, note = rehome(r, s)
-            cfg = search.config
-            budget = Budget(**stored) if resume and stored else Budget.from_config(cfg.loop, iterations, minutes)
-            with Sandbox(cfg.sandbox) as box:
-                box.start()
-                mutator = mutator_factory(cfg) if mutator_factory else build_mutator(cfg.mutator)
+        cfg = stored_config(run_dir)
+        with Sandbox(cfg.sandbox) as box:
+            box.start()
+            mutator = mutator_factory(cfg) if mutator_factory else build_mutator(cfg.mutator)
+            r = open_run(run_dir, mode="write")  # the first write: an older schema is upgraded
+            try:
                 with database_errors(r):
+                    search = Search.load(r.factory, r.run_id)
+                    with repo.transaction(r.factory) as s:
+                        stored = dict(repo.get_run(s, r.run_id).budget)
+                        home, note = rehome(r, s)
+                    budget = (Budget(**stored) if resume and stored
+                              else Budget.from_config(search.config.loop, iterations, minutes))
                     _started(r, search, budget, resume, home, box.describe())
                 if note and notify:
                     notify(f"{run_dir}: {note}")
-                return _drive(r, search, cfg, mutator, box, budget, on_start, on_batch)
-        finally:
-            r.close()
+                return _drive(r, search, search.config, mutator, box, budget, on_start, on_batch)
+            finally:
+                r.close()
 
 
 def _started(r: OpenRun, search: Search, budget: Budget, resume: bool, home: dict | None,

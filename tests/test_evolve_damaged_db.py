@@ -161,3 +161,41 @@ def test_a_killed_runs_wal_is_read_without_writing(run):
     after = tree_state(run)
     del stored["evolve.db-shm"], after["evolve.db-shm"]  # the WAL's index: a cache readers rebuild
     assert after == stored
+
+
+def test_an_older_schema_is_read_by_no_read_command_and_upgraded_only_by_a_run_that_starts(run, tmp_path,
+                                                                                          monkeypatch):
+    """Read commands never migrate: they name the upgrade.  `resume` checks the sandbox (here:
+    no jail on the host) before its first write, so a refused resume leaves the old schema; a
+    resume that starts upgrades it."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from evolve.db.engine import MIGRATIONS, VERSION_TABLE, head_revision
+    from tests.test_sandbox_isolation import hide_jail_tools
+
+    url = f"sqlite:///{run / 'evolve.db'}"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    engine.dispose()
+    stored = tree_state(run)
+    for args in READS:
+        res = invoke(*args, run, *(["0"] if args == ("archive", "show") else []))
+        assert (f"evolve.db: schema 0001 is older than this vpo-evolve's ({head_revision()}): "
+                "`evolve resume` on the run upgrades it") in one_line_error(res)
+    hide_jail_tools(tmp_path, monkeypatch)
+    assert "no jail isolates candidates" in one_line_error(invoke("resume", run, "--mutator-plugin", PLUGIN))
+    after = tree_state(run)
+    after.pop(".lock")
+    assert after == stored  # not migrated: the refusal came first
+    monkeypatch.undo()
+    ok("resume", run, "--mutator-plugin", PLUGIN)
+    with sqlite3.connect(run / "evolve.db") as c:
+        assert c.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone() == (head_revision(),)
+    c.close()
+    assert json.loads(ok("status", run, "--json"))["status"] == "finished"

@@ -22,9 +22,12 @@ ITERATIONS = 24
 
 def _start(run_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRIPTED_DELAY_S": "0.2"}
+    # as a command typed at a terminal: SIGINT at its default even when this test runs as a
+    # background job (whose shell set it to "ignore", which a child inherits and Python honours)
     return subprocess.Popen([sys.executable, "-c", "from evolve.cli import main; main()", "run", str(run_dir),
                              "--mutator-plugin", PLUGIN],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _stop_midway(run_dir: Path, sig: int) -> subprocess.CompletedProcess:

@@ -6,6 +6,8 @@ Three ways to open one (`open_database(url, mode=...)`):
   an error, never silently re-created); older schemas are migrated with Alembic.
 - `read` (status, archive): a read-only connection; no migration, no journal-mode switch, no
   file created; the schema must be this version's.
+- `inspect` (set-up checks before a run writes): like `read`, but an older schema is accepted
+  (a few columns are read before anything, a schema upgrade included, is written).
 Every database problem becomes a `DatabaseError`: one line naming the file and what to do.
 """
 
@@ -28,7 +30,7 @@ from sqlalchemy.pool import QueuePool
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "evolve_alembic_version"  # the `version_table` migrations/env.py configures
 _PG_MIGRATION_LOCK = 0x65766F6C  # advisory lock id: concurrent opens migrate one at a time
-Mode = Literal["create", "write", "read"]
+Mode = Literal["create", "write", "read", "inspect"]
 
 
 class DatabaseError(RuntimeError):
@@ -158,7 +160,7 @@ def open_database(url: str, *, busy_timeout_s: float = 30.0, mode: Mode = "creat
         if mode != "create":  # checked through a read-only connection: a bad file stays as it is
             engine = make_engine(url, busy_timeout_s=busy_timeout_s, readonly=True)
             _check_schema(engine, url, mode)
-        if mode != "read":
+        if mode in ("create", "write"):
             if engine is not None:
                 engine.dispose()
             engine = make_engine(url, busy_timeout_s=busy_timeout_s)
