@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import threading
 import uuid
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from problems.model import Problem
 from tests.hostile.corpus import CASES, Case
-from tests.sandbox_support import BACKENDS, open_sandbox, sandbox_processes
+from tests.sandbox_support import BACKENDS, open_sandbox, sandbox_containers, sandbox_processes
 
 GOOD = "def solve(x):\n    return x + 1\n"
 REPO_ROOT = Path(__file__).resolve().parent.parent  # this checkout, wherever it was cloned
@@ -26,8 +25,7 @@ def box(request):
     sandbox.close()
     assert sandbox_processes() == [], "candidate processes survived the sandbox"
     if request.param == "docker":
-        left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=vpo-evolve.sandbox=1"],
-                              capture_output=True, text=True).stdout.split()
+        left = sandbox_containers()
         assert left == [], f"containers left behind: {left}"
 
 
