@@ -61,12 +61,13 @@ def run_setup(mutator, tasks, *, fmt: str, m: int, scaffold: bool, args) -> dict
     for i, p in enumerate(params):
         by.setdefault(p.model_dump_json(), []).append(i)
     for idx in by.values():
-        out = mutator.generate([messages[i] for i in idx], args.completions, params[idx[0]])
+        out = mutator.generate([messages[i] for i in idx], args.completions, params[idx[0]],
+                               parents=[tasks[i].problem.initial_program for i in idx])
         for i, g in zip(idx, out):
             groups[i] = g
     wall = time.perf_counter() - t0
     counts: Counter = Counter()
-    sampled = inserted = length = 0
+    sampled = inserted = length = discarded = 0
     distinct_per_prompt, per_problem = [], {}
     examples = []
     for t, group in zip(tasks, groups):
@@ -78,11 +79,12 @@ def run_setup(mutator, tasks, *, fmt: str, m: int, scaffold: bool, args) -> dict
             for child in o.children:
                 if not child.syntax_error:
                     usable_codes.add(code_hash(child.code))
-            sampled += c.sampled_tokens
+            sampled += c.sampled_tokens + c.discarded_tokens
+            discarded += c.discarded_tokens
             inserted += len(c.token_ids or []) - c.sampled_tokens
             length += c.finish_reason == "length"
-            if len(examples) < 2:
-                examples.append({"problem": t.problem.id, "statuses": st, "text": c.text[:3000]})
+            if len(examples) < args.examples:
+                examples.append({"problem": t.problem.id, "statuses": st, "text": c.text[:4000]})
         counts.update(pc)
         distinct_per_prompt.append(len(usable_codes))
         per_problem[t.problem.id] = dict(pc)
@@ -95,7 +97,7 @@ def run_setup(mutator, tasks, *, fmt: str, m: int, scaffold: bool, args) -> dict
         "duplicate_share": counts["duplicate"] / max(requested, 1),
         "distinct_usable_per_prompt": sum(distinct_per_prompt) / max(len(distinct_per_prompt), 1),
         "completions": len(tasks) * args.completions, "truncated_completions": length,
-        "sampled_tokens": sampled, "inserted_tokens": inserted,
+        "sampled_tokens": sampled, "inserted_tokens": inserted, "discarded_tokens": discarded,
         "sampled_tokens_per_usable": sampled / max(usable, 1),
         "wall_s": round(wall, 1), "sampled_tokens_per_s": round(sampled / wall, 1) if wall else 0.0,
         "per_problem": per_problem, "examples": examples,
@@ -115,6 +117,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-batch", type=int, default=32)
     ap.add_argument("--name", default="answer_quality")
+    ap.add_argument("--examples", type=int, default=2, help="completion texts kept per setup")
     ap.add_argument("--quick", action="store_true", help="tiny from-scratch LM, 2 problems")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -137,22 +140,25 @@ def main() -> None:
     setups = [(f, int(m), s == "on") for f in args.formats.split(",")
               for m in args.answers.split(",") for s in args.scaffold.split(",")]
     rows = []
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{args.name}.json"
     for fmt, m, sc in setups:
         r = run_setup(mutator, tasks, fmt=fmt, m=m, scaffold=sc, args=args)
         rows.append(r)
+        path.write_text(json.dumps(report(args, rows), indent=1))  # after every setup
         print(f"{fmt:8s} m={m} scaffold={'on ' if sc else 'off'}  usable {r['usable']}/{r['requested']}"
               f" ({100 * r['usable_share']:.0f}%)  dup {100 * r['duplicate_share']:.0f}%"
               f"  distinct/prompt {r['distinct_usable_per_prompt']:.2f}"
               f"  tok/usable {r['sampled_tokens_per_usable']:.0f}  {r['sampled_tokens_per_s']} tok/s"
               f"  {r['wall_s']} s  {r['by_status']}", flush=True)
-    out = {"command": " ".join(["python", "benchmarks/answer_quality.py", *sys.argv[1:]]),
-           "model": args.model, "problems": args.problems.split(","),
-           "completions_per_problem": args.completions, "max_tokens": args.max_tokens,
-           "temperature": args.temperature, "seed": args.seed, "setups": rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{args.name}.json"
-    path.write_text(json.dumps(out, indent=1))
     print(f"wrote {path}")
+
+
+def report(args, rows: list[dict]) -> dict:
+    return {"command": " ".join(["python", "benchmarks/answer_quality.py", *sys.argv[1:]]),
+            "model": args.model, "problems": args.problems.split(","),
+            "completions_per_problem": args.completions, "max_tokens": args.max_tokens,
+            "temperature": args.temperature, "seed": args.seed, "setups": rows}
 
 
 if __name__ == "__main__":

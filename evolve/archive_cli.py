@@ -83,7 +83,7 @@ def show_command(run_dir: Path, seq: int) -> None:
     with _reading(run_dir) as (r, s):
         p = _program(s, r, seq)
         run = repo.get_run(s, r.run_id)
-    ids = [t["id"] for t in run.problem["tests"]]
+    ids = [t["id"] for t in run.problem["tests"] if not t.get("holdout")]  # the search's tests
     console.print(f"#{p.seq}  island {p.island}  generation {p.generation}  origin {p.origin}  "
                   f"parent {p.parent_seq}  fitness {p.fitness:.4f}  policy v{p.policy_version}")
     console.print(Syntax(p.code, "python", line_numbers=True))

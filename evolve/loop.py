@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from evolve.accounting import generation_stats
 from evolve.answers import programs_to_run
 from evolve.mutations import AnswerIssue, MutationOutcome, mutate
 from evolve.mutator import Completion, Mutator, MutatorError
@@ -94,14 +95,17 @@ class Loop:
         n = min(self.search.config.loop.batch_size, self.budget.iterations - c.iterations_planned)
         return self.search.plan_batch(n)
 
-    def _generate(self, plan: BatchPlan) -> list[list[Completion]]:
+    def _generate(self, plan: BatchPlan) -> tuple[list[list[Completion]], float]:
+        """The batch's completions and the wall seconds generation took."""
         cfg = self.search.config.mutation
         params = cfg.params(plan.sample_seed, parent=self.search.problem.initial_program)
-        out = self.mutator.generate([p.messages() for p in plan.prompts], cfg.completions, params)
+        t0 = time.monotonic()
+        out = self.mutator.generate([p.messages() for p in plan.prompts], cfg.completions, params,
+                                    parents=[p.parent.code for p in plan.prompts])
         if len(out) != len(plan.prompts) or any(len(g) != cfg.completions for g in out):
             raise MutatorError(f"mutator returned {[len(g) for g in out]} completions for "
                                f"{len(plan.prompts)} prompts x {cfg.completions}")
-        return out
+        return out, time.monotonic() - t0
 
     def run(self) -> str:
         """Run until the budget is spent; returns why it stopped."""
@@ -110,19 +114,25 @@ class Loop:
             plan = self._next_plan(in_flight)
             fut: Future | None = gen.submit(self._generate, plan) if plan else None
             while plan is not None:
-                completions = fut.result()
+                completions, gen_s = fut.result()
                 nxt = self._next_plan(in_flight)
                 nfut = gen.submit(self._generate, nxt) if nxt else None
-                self._evaluate_and_commit(plan, completions)
+                stats = self._evaluate_and_commit(plan, completions)
+                stats["generate_s"] = round(gen_s, 3)
                 now = time.monotonic()
-                happened = self.search.complete_batch(plan, elapsed_s=now - self._last)
+                happened = self.search.complete_batch(plan, elapsed_s=now - self._last, stats=stats)
                 self._last = now
                 if self.on_batch:
+                    t0 = time.monotonic()
                     self.on_batch(self.search, plan, happened)
+                    if any(h.startswith("train") for h in happened):
+                        self.search.add_stats(plan.index, learn_s=round(time.monotonic() - t0, 3))
                 plan, fut = nxt, nfut
         return self.stop_reason() or "budget reached"
 
-    def _evaluate_and_commit(self, plan: BatchPlan, completions: list[list[Completion]]) -> None:
+    def _evaluate_and_commit(self, plan: BatchPlan, completions: list[list[Completion]]) -> dict:
+        """Parse, evaluate and commit the batch's completions; returns its accounting
+        (evolve.accounting.BatchStats: what was generated, what it yielded, evaluation time)."""
         s, m = self.search, self.search.config.mutation.answers
         done = s.committed(plan)
         work = []
@@ -130,6 +140,7 @@ class Loop:
             for j, comp in enumerate(group):
                 if (p.prompt_id, j) not in done:
                     work.append((p, j, comp, safe_mutate(p.parent.code, comp.text, m)))
+        t0 = time.monotonic()
         children = programs_to_run([w[3] for w in work], m)
         evals = s.stored(list(children))  # the same code already evaluated in this run
         fresh = {h: code for h, code in children.items() if h not in evals}
@@ -137,5 +148,11 @@ class Loop:
         s.counters.evaluations += len(results)
         d = len(s.problem.tests)
         evals.update({h: Scored.of(r, d) for h, r in zip(fresh, results)})
+        before = (s.counters.children, s.counters.duplicates)
         for p, j, comp, outcome in work:
             s.commit_completion(p, j, comp, outcome, evals)
+        stats = generation_stats([w[2] for w in work], [w[3] for w in work], m)
+        stats.update(prompts=len(plan.prompts), evaluate_s=round(time.monotonic() - t0, 3),
+                     evaluations=len(results), new_programs=s.counters.children - before[0],
+                     known=s.counters.duplicates - before[1])
+        return stats

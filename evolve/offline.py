@@ -49,7 +49,7 @@ class Task:
 
 def make_tasks(problems: list[Problem], config: RunConfig, sandbox) -> list[Task]:
     out = []
-    for p in problems:
+    for p in (q.search_view() for q in problems):  # held-out tests are never rewards
         seed = Scored.of(sandbox.evaluate(p, p.initial_program), len(p.tests))
         view = ProgramView(0, p.initial_program, seed.fitness, seed.scores,
                            tuple(Failure(*f) for f in seed.failures))
@@ -84,7 +84,8 @@ def sample(mutator: Mutator, tasks: list[Task], n: int, m: int, mutation: Mutati
         by_setup.setdefault(p.model_dump_json(), []).append(i)
     groups: list[list[Completion]] = [[] for _ in tasks]
     for idx in by_setup.values():
-        out = mutator.generate([tasks[i].messages for i in idx], n, params[idx[0]])
+        out = mutator.generate([tasks[i].messages for i in idx], n, params[idx[0]],
+                               parents=[tasks[i].problem.initial_program for i in idx])
         for i, g in zip(idx, out, strict=True):
             groups[i] = g
     return [score_completions(t, g, m, sandbox) for t, g in zip(tasks, groups, strict=True)]

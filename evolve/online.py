@@ -43,6 +43,7 @@ from evolve.db.models import Rollout as RolloutRow
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator import Mutator, MutatorError
 from evolve.online_config import TrainerConfig
+from problems.model import Problem
 from trainer.config import LearnerConfig
 from trainer.records import RolloutGroup
 
@@ -214,12 +215,12 @@ class SwappingMutator(Mutator):
         with self._lock:
             self._pending = (version, Path(path))
 
-    def generate(self, prompts, n=1, params=None):
+    def generate(self, prompts, n=1, params=None, parents=None):
         with self._lock:
             pending, self._pending = self._pending, None
         if pending is not None:
             self.inner.load_adapter(*pending)
-        return self.inner.generate(prompts, n, params)
+        return self.inner.generate(prompts, n, params, parents)
 
     def close(self) -> None:
         self.inner.close()
@@ -297,7 +298,7 @@ class OnlineTrainer:
         while True:
             with repo.transaction(self.factory) as s:
                 run = repo.get_run(s, self.run_id)
-                d = len(run.problem["tests"])
+                d = len(Problem.model_validate(run.problem).search_view().tests)
                 groups = complete_groups(list(repo.unconsumed_rollouts(s, self.run_id)), G)
                 if len(groups) < N:
                     return done

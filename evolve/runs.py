@@ -44,6 +44,7 @@ from evolve.rundir import (
     stored_config,
 )
 from evolve.search import Search
+from problems.model import Problem
 
 __all__ = ["RunError", "Terminated", "execute", "load_factory", "open_run", "seed", "status", "exclusive"]
 MutatorFactory = Callable[[RunConfig], Mutator]
@@ -78,18 +79,19 @@ def _check_seedable(run_dir: Path) -> None:
         raise RunError(f"{run_dir}: exists and is not empty: seed into a new or empty directory")
 
 
-def seed(problem_ref: str, run_dir: Path, config_path: Path | None = None) -> Seeded:
-    """Create a run: evaluate the initial program and put it on every island."""
+def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None = None) -> Seeded:
+    """Create a run: evaluate the initial program and put it on every island.  `problem_ref`
+    names a problem (`evolve problems list`) or is one (benchmarks seed split problems)."""
     from problems.loaders import load_problem
     from sandbox.api import Sandbox
 
     run_dir = Path(run_dir)
     _check_seedable(run_dir)
     cfg = load_config(config_path)
-    problem = load_problem(problem_ref)
+    problem = problem_ref if isinstance(problem_ref, Problem) else load_problem(problem_ref)
     with Sandbox(cfg.sandbox) as box:  # refuses (one line) before anything is written
         box.start()
-        result = box.evaluate(problem, problem.initial_program)
+        result = box.evaluate(problem.search_view(), problem.initial_program)  # no held-out tests
         used = box.describe()
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     stage = run_dir.parent / f".{run_dir.name}.seeding-{uuid.uuid4().hex[:12]}"
@@ -235,7 +237,7 @@ def status(run_dir: Path) -> dict:
     state, reason = run.status, run.stop_reason
     if state == "running" and not lock_held(run_dir):
         state, reason = "interrupted", KILLED
-    d = len(run.problem["tests"])
+    d = len(Problem.model_validate(run.problem).search_view().tests)
     solved_tests = set()
     for _, p in cells:
         solved_tests |= {i for i, x in enumerate(p.scores) if x >= PASS_SCORE}

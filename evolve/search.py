@@ -96,12 +96,13 @@ class Search:
     def __init__(self, factory, run: Run, problem: Problem, config: RunConfig, archive: Archive,
                  rng: np.random.Generator, counters: Counters, attempts: list[deque]):
         self.factory, self.run_id = factory, run.id
-        self.problem, self.config = problem, config
+        # the search sees only the problem's search tests: held-out tests never reach it
+        self.full_problem, self.problem, self.config = problem, problem.search_view(), config
         self.archive, self.rng, self.counters = archive, rng, counters
         self.attempts = attempts
         self.strategy = config.selection.strategy
         self.builder = PromptBuilder(
-            problem, fmt=config.mutation.format, answers=config.mutation.answers,
+            self.problem, fmt=config.mutation.format, answers=config.mutation.answers,
             overrides=config.prompt.templates, failing_tests=config.prompt.failing_tests,
             recent_attempts=config.prompt.recent_attempts,
         )
@@ -117,8 +118,9 @@ class Search:
     @classmethod
     def create(cls, factory, run_id: str, problem: Problem, config: RunConfig,
                seed_result: EvalResult) -> "Search":
-        """A new run whose islands each start from the evaluated initial program."""
-        archive = cls._archive(problem, config)
+        """A new run whose islands each start from the evaluated initial program (`seed_result`:
+        its evaluation on the problem's search tests, `Problem.search_view`)."""
+        archive = cls._archive(problem.search_view(), config)
         rng = np.random.Generator(np.random.PCG64(config.loop.seed))
         counters = Counters()
         code, h = problem.initial_program, code_hash(problem.initial_program)
@@ -131,7 +133,7 @@ class Search:
             s.add(run)
             s.flush()
             for island in range(config.islands.count):
-                self._insert(s, island, code, h, Scored.of(seed_result, len(problem.tests)),
+                self._insert(s, island, code, h, Scored.of(seed_result, len(self.problem.tests)),
                              parent=None, origin="seed", generation=0)
                 counters.seeds.append(counters.next_seq - 1)
             repo.add_event(s, run_id, "seed", {"fitness": seed_result.fitness,
@@ -145,7 +147,7 @@ class Search:
             run = repo.get_run(s, run_id)
             problem = Problem.model_validate(run.problem)
             config = RunConfig.model_validate(run.config)
-            archive = cls._archive(problem, config)
+            archive = cls._archive(problem.search_view(), config)
             archive.descriptor.restore(run.binning)
             counters = Counters(**{k: v for k, v in run.counters.items() if k != "arrival"})
             archive.arrival = run.counters["arrival"]
@@ -348,15 +350,17 @@ class Search:
             self._save(s)
         self.attempts[p.island].append(summary)
 
-    def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0) -> list[str]:
-        """Mark the batch done and run migration/reset when their interval boundary is crossed."""
+    def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0,
+                       stats: dict[str, Any] | None = None) -> list[str]:
+        """Mark the batch done (with its accounting, evolve.accounting.BatchStats) and run
+        migration/reset when their interval boundary is crossed."""
         c, isl = self.counters, self.config.islands
         before, after = c.iterations_done, c.iterations_done + len(plan.prompts)
         crossed = lambda every: every > 0 and after // every > before // every  # noqa: E731
         evolving = self.config.loop.mode == "evolve"
         happened = []
         with repo.transaction(self.factory) as s:
-            repo.mark_batch_done(s, self.run_id, plan.index)
+            repo.mark_batch_done(s, self.run_id, plan.index, stats)
             if evolving and crossed(isl.migration_interval):
                 self._migrate(s, plan.index)
                 happened.append("migration")
@@ -368,6 +372,11 @@ class Search:
             c.elapsed_s += elapsed_s
             self._save(s)
         return happened
+
+    def add_stats(self, batch: int, **figures: float) -> None:
+        """Add figures known only after the batch completed (the online learner's time)."""
+        with repo.transaction(self.factory) as s:
+            repo.add_batch_stats(s, self.run_id, batch, figures)
 
     def _copy(self, s, dst: int, src: Program, origin: str) -> tuple[int, bool]:
         """Put `src`'s program on island `dst` (a new row unless it is already a member)."""

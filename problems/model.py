@@ -30,6 +30,11 @@ class _TestBase(_Strict):
         default=1.0, ge=0, description="share of fitness; 0 = vector component only (not fitness)"
     )
     hidden: bool = Field(default=False, description="evaluated, never shown in prompts")
+    holdout: bool = Field(
+        default=False,
+        description="held out of the search: never reaches fitness, selection, descriptors,"
+        " rewards or stopping; evaluated only to report whether a program really solves it",
+    )
     time_limit_s: float | None = Field(default=None, gt=0, description="overrides the problem's")
 
 
@@ -171,6 +176,10 @@ class Problem(_Strict):
             raise ValueError(f"support_files paths must be relative and inside: {bad[0]}")
         if sum(t.weight for t in self.tests) <= 0:
             raise ValueError("at least one test needs a positive weight")
+        if self.tests and all(t.holdout for t in self.tests):
+            raise ValueError("every test is held out: the search needs at least one test")
+        if self.holdout_tests and sum(t.weight for t in self.tests if not t.holdout) <= 0:
+            raise ValueError("the search's (not held-out) tests need a positive weight")
         if "scorer" in kinds and "def score" not in self.scorer_code:
             raise ValueError("scorer tests need scorer_code defining score(instance, output)")
         return self
@@ -186,3 +195,20 @@ class Problem(_Strict):
     def test_ids(self) -> list[str]:
         """Order of the components of every score vector for this problem."""
         return [t.id for t in self.tests]
+
+    @property
+    def holdout_tests(self) -> list[TestCase]:
+        return [t for t in self.tests if t.holdout]
+
+    def search_view(self) -> "Problem":
+        """The problem the search optimises: its held-out tests removed (itself if none)."""
+        if not self.holdout_tests:
+            return self
+        return self.model_copy(update={"tests": [t for t in self.tests if not t.holdout]})
+
+    def holdout_view(self) -> "Problem | None":
+        """The held-out tests alone, to evaluate a found program on (None if none)."""
+        held = self.holdout_tests
+        if not held:
+            return None
+        return self.model_copy(update={"tests": held, "stage_thresholds": []})

@@ -27,7 +27,7 @@ class MenuMutator(TransformersMutator):
         super().__init__(config)
         self.m = answers
 
-    def generate(self, prompts, n=1, params=None):
+    def generate(self, prompts, n=1, params=None, parents=None):
         params = params or SamplingParams()
         rnd = random.Random(params.seed)
         out = []
@@ -59,7 +59,7 @@ class VLLMMenuMutator(VLLMMutator):
         super().__init__(config)
         self.m = answers
 
-    def generate(self, prompts, n=1, params=None):
+    def generate(self, prompts, n=1, params=None, parents=None):
         params = params or SamplingParams()
         rnd = random.Random(params.seed)
         served, version = self._served, self.policy_version

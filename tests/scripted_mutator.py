@@ -115,7 +115,7 @@ class ScriptedMutator(Mutator):
         super().__init__()
         self.m, self.delay_s, self.calls = answers, delay_s, 0
 
-    def generate(self, prompts, n=1, params=None):
+    def generate(self, prompts, n=1, params=None, parents=None):
         self.calls += 1
         if self.delay_s:
             time.sleep(self.delay_s)
@@ -171,7 +171,7 @@ class FixedMutator(Mutator):
         super().__init__()
         self.outputs, self.i = outputs, 0
 
-    def generate(self, prompts, n=1, params=None):
+    def generate(self, prompts, n=1, params=None, parents=None):
         out = []
         for _ in prompts:
             group = []

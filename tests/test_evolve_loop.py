@@ -167,3 +167,20 @@ def test_product_path_with_the_real_transformers_mutator(tmp_path, tiny_lm_dir):
         assert r.prompt_token_ids and r.policy_version == 0
         rec = stored_record(r)
         assert rec.completion_length == len(r.token_ids) and rec.sampled_length == sum(r.sampled)
+
+
+def test_every_batch_records_its_accounting(reference):
+    from evolve.accounting import BatchStats
+    from evolve.db.models import Batch
+
+    batches = _rows(reference, Batch)
+    assert batches and all(b.status == "done" and b.stats for b in batches)
+    progs = {p.seq: p for p in _rows(reference, Program)}
+    children = sum(1 for p in progs.values() if p.origin == "child")
+    for b in batches:
+        st = BatchStats.model_validate(b.stats)
+        assert st.answers == st.prompts * 2 * 2  # prompts x completions x answers (SMALL config)
+        assert st.new_programs + st.known <= st.usable <= st.answers
+        assert sum(b.stats["statuses"].values()) == st.answers
+        assert st.generate_s >= 0 and st.evaluate_s >= 0 and st.learn_s is None
+    assert sum(b.stats["new_programs"] for b in batches) == children

@@ -189,3 +189,13 @@ def test_complete_groups_waits_for_all_completions():
     got = complete_groups(rows, 2)
     assert [[(r.group_id, r.completion_index) for r in g] for g in got] == [
         [("a", 0), ("a", 1)], [("b", 0), ("b", 1)]]
+
+
+def test_learner_time_is_accounted_in_the_batch_that_trained(online_run):
+    from evolve.db.models import Batch
+
+    batches = _rows(online_run, Batch)
+    trained = [b for b in batches if (b.stats or {}).get("learn_s") is not None]
+    n_steps = len([e for e in _rows(online_run, Event, Event.kind == "train")])
+    assert len(trained) == n_steps and all(b.stats["learn_s"] > 0 for b in trained)
+    assert all(b.stats["sampled_tokens"] > 0 and b.stats["prompt_tokens"] > 0 for b in batches)

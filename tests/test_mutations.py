@@ -400,3 +400,13 @@ def test_closed_code_blocks_and_their_end():
     assert text[: end_of_blocks(text, 2)].endswith("y = '```'\n  ```")
     assert end_of_blocks(text, 3) is None and end_of_blocks("```python\nx", 1) is None
     assert parse_answers(text[: end_of_blocks(text, 2)], 2).answers[1].code.strip() == "y = '```'"
+
+
+def test_a_reworded_docstring_is_the_same_program():
+    from evolve.mutations import normalize_code
+
+    a = 'def f(x):\n    """Double x."""\n    return 2 * x\n'
+    b = 'def f(x):\n    """Alternative: twice x, a different approach."""\n    return 2 * x  # same\n'
+    assert normalize_code(a) == normalize_code(b) == normalize_code("def f(x):\n    return 2*x\n")
+    assert normalize_code('def g():\n    """only a docstring"""\n') == "def g():\n    pass"
+    assert normalize_code('"""module doc"""\nx = "not a docstring"\n') == "x = 'not a docstring'"

@@ -9,7 +9,7 @@ import torch
 
 from evolve.mutations import mutate
 from evolve.mutations.fences import answer_end
-from evolve.mutations.scaffold import Scaffold, ScaffoldConfig, build_scaffold
+from evolve.mutations.scaffold import CopyCheck, Scaffold, ScaffoldConfig, build_scaffold
 from evolve.mutator import SamplingParams, TransformersConfig, build_mutator
 from tests.test_mutator_transformers import full_logprobs
 
@@ -113,9 +113,13 @@ def test_per_answer_cap_moves_on_and_a_capped_last_answer_is_truncated(mutator):
     sc = Scaffold(openings=["### Answer 1\n```python\n", "\n\n### Answer 2\n```python\n"], max_answer_tokens=5)
     c = mutator.generate(["x"], n=1, params=SamplingParams(temperature=0, max_tokens=50, scaffold=sc))[0][0]
     assert [b - a for a, b in spans(c)] == [5, 5] and c.finish_reason == "length"
-    # the budget, not the cap, ends it: no opening is inserted past the last sampled token
+    # the budget runs out inside answer 1: nothing more is written
+    c = mutator.generate(["x"], n=1, params=SamplingParams(temperature=0, max_tokens=3, scaffold=sc))[0][0]
+    assert c.sampled_tokens == 3 and c.sampled[-1] and c.text.count("### Answer") == 1
+    # cap and budget on the same token: the queued opening is still written (as every backend does)
     c = mutator.generate(["x"], n=1, params=SamplingParams(temperature=0, max_tokens=5, scaffold=sc))[0][0]
-    assert c.sampled_tokens == 5 and c.sampled[-1] and c.text.count("### Answer") == 1
+    assert c.sampled_tokens == 5 and not c.sampled[-1] and c.text.endswith(sc.openings[1])
+    assert c.finish_reason == "length"
 
 
 def test_eos_inside_an_answer_ends_the_completion(tiny_lm_dir):
@@ -135,3 +139,34 @@ def test_stop_strings_and_scaffolds_do_not_mix():
     sc = Scaffold(openings=["a"])
     with pytest.raises(ValueError, match="scaffold"):
         SamplingParams(stop=["x"], scaffold=sc)
+
+
+def test_copies_are_resampled_and_leave_no_trace_in_the_sequence(mutator):
+    """Answers repeating the parent or an earlier answer are sampled again; the discarded
+    tokens are masked out of the cache, so every kept token's log-prob is the model's given the
+    KEPT sequence alone (a teacher-forced pass over it), and copies only survive when the
+    retries run out."""
+    sc = build_scaffold(3, "rewrite", PARENT, ScaffoldConfig(resample_copies=3, max_answer_tokens=30), 150)
+    params = SamplingParams(temperature=1.0, max_tokens=150, seed=4, scaffold=sc)
+    with fence_bias(mutator, strength=11.0):
+        groups = mutator.generate(PROMPTS, n=3, params=params, parents=[PARENT] * len(PROMPTS))
+        flat = [c for g in groups for c in g]
+        for c in flat:
+            ref = full_logprobs(mutator.model, c.prompt_token_ids, c.token_ids, temperature=1.0)
+            got = [(x, y) for x, y, s in zip(c.logprobs, ref, c.sampled) if s]
+            assert [x for x, _ in got] == pytest.approx([y for _, y in got], abs=1e-4)
+    assert sum(c.discarded_tokens for c in flat) > 0  # copies happened and were resampled
+    fewer = sc.model_copy(update={"resample_copies": 0})
+    with fence_bias(mutator, strength=11.0):
+        plain = mutator.generate(PROMPTS, n=3, params=params.model_copy(update={"scaffold": fewer}),
+                                 parents=[PARENT] * len(PROMPTS))
+    assert all(c.discarded_tokens == 0 for g in plain for c in g)
+
+    def copies(c) -> int:
+        """Answers of `c` that repeat the parent or an earlier answer (CopyCheck's own rule)."""
+        check, n = CopyCheck(PARENT, sc), 0
+        for k, part in enumerate(c.text.split("### Answer")[1:]):
+            code = part.split("```python\n", 1)[-1].split("\n\n### ")[0]
+            n += not check.accept(k, code.removeprefix("# EVOLVE-BLOCK-START\n"))
+        return n
+    assert sum(map(copies, flat)) < sum(map(copies, [c for g in plain for c in g]))

@@ -151,9 +151,15 @@ def open_batches(s: Session, run_id: str) -> Sequence[Batch]:
     return s.scalars(q.order_by(Batch.batch_index)).all()
 
 
-def mark_batch_done(s: Session, run_id: str, index: int) -> None:
+def mark_batch_done(s: Session, run_id: str, index: int, stats: dict | None = None) -> None:
     s.execute(update(Batch).where(Batch.run_id == run_id, Batch.batch_index == index)
-              .values(status="done", done_at=utcnow()))
+              .values(status="done", done_at=utcnow(), stats=stats))
+
+
+def add_batch_stats(s: Session, run_id: str, index: int, figures: dict) -> None:
+    row = s.scalar(select(Batch).where(Batch.run_id == run_id, Batch.batch_index == index))
+    if row is not None:
+        row.stats = {**(row.stats or {}), **figures}
 
 
 def batch_prompts(s: Session, run_id: str, index: int) -> Sequence[PromptRow]:

@@ -172,15 +172,27 @@ def _rewrite(sec: _Section) -> tuple[str | None, list[str], str | None]:
     return None, notes, "no code block found"
 
 
+def _without_docstrings(tree: ast.Module) -> ast.Module:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
 def normalize_code(code: str) -> str:
     """Behaviour-preserving normal form for duplicate detection.
 
-    Parseable code is compared by `ast.unparse` (formatting and comments vanish); anything else
-    line by line without comment-only lines, blank lines and trailing spaces.
+    Parseable code is compared by `ast.unparse` with docstrings removed (formatting, comments
+    and docstrings vanish: a small model asked for a different answer often only rewords the
+    docstring); anything else line by line without comment-only lines, blank lines and trailing
+    spaces.
     """
     if len(code) <= MAX_CHARS:
         try:
-            return ast.unparse(ast.parse(code))
+            return ast.unparse(_without_docstrings(ast.parse(code)))
         except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
             pass
     out = []

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from evolve.mutations.apply import apply_answer
+from evolve.mutations.fences import FENCE_TOKEN
 from evolve.mutations.fmt import HEADER_TEMPLATE, FormatMode
+from evolve.mutations.parse import normalize_code, parse_answers
 from problems.model import EVOLVE_START
 
 
@@ -32,10 +35,54 @@ class Scaffold(BaseModel):
         description="sampled tokens one answer may take; past it the harness moves on to the"
         " next answer (the cut answer is usually unusable, the later ones are not lost)",
     )
+    resample_copies: int = Field(
+        default=0, ge=0,
+        description="times an answer whose program repeats the parent or an earlier answer is"
+        " discarded and sampled again (its tokens leave the sequence); 0 = keep copies",
+    )
+    format: FormatMode = Field(default="rewrite", description="what the answers' code holds")
 
     @property
     def answers(self) -> int:
         return len(self.openings)
+
+
+class CopyCheck:
+    """Is a finished answer a copy: a program equal to the parent or to an earlier answer's?
+
+    Small models copy what they just read: the current program, or the answer above.  Such an
+    answer is worth nothing to the search (it is `unchanged` or a `duplicate`), so a scaffolded
+    backend may discard it and sample the answer again (`Scaffold.resample_copies`)."""
+
+    def __init__(self, parent: str | None, scaffold: Scaffold):
+        self.parent, self.scaffold = parent, scaffold
+        self.keys: set[str] = {normalize_code(parent)} if parent is not None else set()
+
+    def accept(self, k: int, code: str) -> bool:
+        """Record answer k's program (opening k + `code`); False when it is a copy."""
+        if self.parent is None:
+            return True
+        key = answer_key(self.parent, self.scaffold.openings[k], code, self.scaffold.format)
+        if key is None:
+            return True  # no program: a different failure, not a copy
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        return True
+
+
+def answer_key(parent: str, opening: str, code: str, fmt: FormatMode) -> str | None:
+    """The normalised program that one scaffolded answer makes of `parent` (None if none)."""
+    text = opening.lstrip("\n") + code
+    if not text.rstrip().endswith(FENCE_TOKEN):
+        text += "\n" + FENCE_TOKEN
+    parsed = parse_answers(text, 1)
+    if not parsed.answers:
+        return None
+    res = apply_answer(parent, parsed.answers[0])
+    if res.ok and res.code is not None:
+        return normalize_code(res.code)
+    return normalize_code(parent) if res.reason == "edit leaves the program unchanged" else None
 
 
 class ScaffoldConfig(BaseModel):
@@ -58,6 +105,11 @@ class ScaffoldConfig(BaseModel):
     max_answer_tokens: int | None = Field(
         default=None, ge=1,
         description="per-answer budget of sampled tokens; null = max_tokens / m",
+    )
+    resample_copies: int = Field(
+        default=2, ge=0, le=10,
+        description="an answer repeating the parent or an earlier answer is discarded and"
+        " sampled again, up to this many times (measured in benchmarks/answer_quality.py)",
     )
 
     @field_validator("later_heading")
@@ -92,4 +144,5 @@ def build_scaffold(m: int, mode: FormatMode, parent: str, config: ScaffoldConfig
             head = "\n\n" + head + config.later_heading.format(earlier=_earlier(k))
         openings.append(f"{head}\n{code_start}")
     cap = config.max_answer_tokens or max(1, max_tokens // m)
-    return Scaffold(openings=openings, max_answer_tokens=cap)
+    return Scaffold(openings=openings, max_answer_tokens=cap, resample_copies=config.resample_copies,
+                    format=mode)

@@ -45,6 +45,11 @@ class Completion(BaseModel):
         " evolve.mutations.scaffold); None = every token was sampled",
     )
 
+    discarded_tokens: int = Field(
+        default=0, ge=0,
+        description="tokens sampled for answers the harness discarded as copies (cost only)",
+    )
+
     @property
     def sampled_tokens(self) -> int:
         """Tokens the model generated (inserted scaffold tokens excluded)."""
@@ -67,9 +72,12 @@ class Mutator(ABC):
 
     @abstractmethod
     def generate(
-        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None,
+        parents: list[str] | None = None,
     ) -> list[list[Completion]]:
-        """For each prompt, `n` completions (one group), in prompt order."""
+        """For each prompt, `n` completions (one group), in prompt order.  `parents`: the
+        program each prompt asks to change; scaffolded generation resamples answers that copy
+        it or an earlier answer (`Scaffold.resample_copies`)."""
 
     @abstractmethod
     def load_adapter(self, version: int, path: Path) -> None:

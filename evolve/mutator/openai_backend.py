@@ -22,6 +22,7 @@ from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import OpenAIConfig, SamplingParams
 from evolve.mutator.http import HTTPError, request_json
 from evolve.mutations.fences import FENCE_TOKEN, answer_end, end_of_blocks
+from evolve.mutations.scaffold import CopyCheck
 
 log = logging.getLogger("evolve.mutator.openai")
 
@@ -39,7 +40,8 @@ class OpenAIMutator(Mutator):
         self._warned = False
 
     def generate(
-        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None,
+        parents: list[str] | None = None,
     ) -> list[list[Completion]]:
         params = params or SamplingParams()
         if not self._warned:
@@ -51,8 +53,9 @@ class OpenAIMutator(Mutator):
         try:
             if params.scaffold is not None:
                 reps = 1 if params.greedy else n
-                chains = [[self._pool.submit(self._scaffolded, p, params) for _ in range(reps)]
-                          for p in prompts]
+                chains = [[self._pool.submit(self._scaffolded, p, params,
+                                             parents[i] if parents else None) for _ in range(reps)]
+                          for i, p in enumerate(prompts)]
                 return [[f.result() for f in g] * (n if params.greedy else 1) for g in chains]
             futures = [self._pool.submit(self._one, p, n, params) for p in prompts]
             return [f.result() for f in futures]
@@ -84,15 +87,16 @@ class OpenAIMutator(Mutator):
                  # which stop string ended it (vLLM, SGLang); absent on other servers
                  "paused": c.get("stop_reason", FENCE_TOKEN) == FENCE_TOKEN} for c in choices]
 
-    def _scaffolded(self, prompt: Prompt, params: SamplingParams) -> Completion:
-        """Text-level scaffolding: the same openings and closing rule as the token-level
-        backends, without token ids (the server pauses at every "```")."""
+    def _scaffolded(self, prompt: Prompt, params: SamplingParams, parent: str | None) -> Completion:
+        """Text-level scaffolding: the same openings, closing rule and copy resampling as the
+        token-level backends, without token ids (the server pauses at every "```")."""
         sc = params.scaffold
         assert sc is not None
+        check = CopyCheck(parent, sc)
         text, finish = "", "length"
         for k, opening in enumerate(sc.openings):
             text += opening
-            seg, calls = "", 0
+            seg, calls, retries = "", 0, 0
             while True:
                 calls += 1
                 c = self._request(prompt, params, 1, prefill=text + seg, stop=[FENCE_TOKEN],
@@ -102,6 +106,10 @@ class OpenAIMutator(Mutator):
                     seg += FENCE_TOKEN  # the server drops the stop string: put it back
                     if answer_end(seg) is None and calls < 8:
                         continue  # a fence inside a line is code: go on
+                cut = answer_end(seg)
+                if cut is not None and not check.accept(k, seg[:cut]) and retries < sc.resample_copies:
+                    seg, retries = "", retries + 1  # a copy: sample the answer again
+                    continue
                 break
             cut = answer_end(seg)
             text += seg if cut is None else seg[:cut]

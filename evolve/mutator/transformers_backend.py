@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -20,7 +18,8 @@ from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, TransformersConfig
 from evolve.mutator.models import MODEL_SPECS, is_prepared, model_dir
 from evolve.mutations.fences import answer_end, closed_code_blocks
-from evolve.mutations.scaffold import Scaffold
+from evolve.mutations.scaffold import CopyCheck, Scaffold
+from evolve.mutator.rows import Row
 
 log = logging.getLogger("evolve.mutator.transformers")
 COMPACT_FRACTION = 0.25  # drop finished rows once this share of the batch is done
@@ -75,59 +74,6 @@ def sample_next(
     return tok, logp.gather(-1, tok[:, None])[:, 0]
 
 
-@dataclass
-class _Row:
-    """One sequence being generated: its tokens and where it stands in the scaffold."""
-
-    toks: list[int] = field(default_factory=list)
-    lps: list[float | None] = field(default_factory=list)
-    sampled: list[bool] = field(default_factory=list)
-    forced: deque = field(default_factory=deque)  # harness tokens still to feed
-    segments: list[tuple[int, int]] = field(default_factory=list)  # answers' sampled spans
-    seg: int = 0  # where the current answer's sampled code starts
-    n_sampled: int = 0
-    finish: str = "length"
-    done: bool = False
-
-    @classmethod
-    def start(cls, opening: list[int]) -> "_Row":
-        """The first opening is prefilled with the prompt: it is already in the sequence."""
-        row = cls(toks=list(opening), lps=[None] * len(opening), sampled=[False] * len(opening))
-        row.seg = len(opening)
-        row.segments.append((row.seg, row.seg))
-        return row
-
-    def push(self, tok: int, lp: float) -> None:
-        self.toks.append(tok)
-        self.lps.append(lp)
-        self.sampled.append(True)
-        self.n_sampled += 1
-        if self.segments:
-            self.segments[-1] = (self.seg, len(self.toks))
-
-    def insert(self) -> int:
-        tok = self.forced.popleft()
-        self.toks.append(tok)
-        self.lps.append(None)
-        self.sampled.append(False)
-        return tok
-
-    def next_answer(self, opening: list[int]) -> None:
-        self.forced.extend(opening)
-        self.seg = len(self.toks) + len(opening)
-        self.segments.append((self.seg, self.seg))
-
-    def finish_as(self, reason: str) -> None:
-        self.finish, self.done = reason, True
-
-    def out_of_budget(self) -> None:
-        """The token budget is spent: an opening queued but not yet written is dropped."""
-        if self.forced:
-            self.forced.clear()
-            self.segments.pop()
-        self.finish_as("length")
-
-
 class TransformersMutator(Mutator):
     name = "transformers"
 
@@ -170,12 +116,14 @@ class TransformersMutator(Mutator):
     # ------------------------------------------------------------------ generation
 
     def generate(
-        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None,
+        parents: list[str] | None = None,
     ) -> list[list[Completion]]:
         with self._lock:
-            return self._generate(prompts, n, params or SamplingParams())
+            return self._generate(prompts, n, params or SamplingParams(), parents)
 
-    def _generate(self, prompts: list[Prompt], n: int, params: SamplingParams) -> list[list[Completion]]:
+    def _generate(self, prompts: list[Prompt], n: int, params: SamplingParams,
+                  parents: list[str] | None) -> list[list[Completion]]:
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
         seed = params.seed if params.seed is not None else self.config.seed + self._calls
@@ -187,7 +135,9 @@ class TransformersMutator(Mutator):
         size = self.config.max_batch
         for start in range(0, len(jobs), size):
             chunk = jobs[start : start + size]
-            for (i, ids), row in zip(chunk, self._sample([j[1] for j in chunk], params, gen)):
+            checks = [CopyCheck(parents[i] if parents else None, params.scaffold)
+                      for i, _ in chunk] if params.scaffold is not None else None
+            for (i, ids), row in zip(chunk, self._sample([j[1] for j in chunk], params, gen, checks)):
                 out[i].append(self._completion(ids, row, params))
         return out
 
@@ -195,7 +145,7 @@ class TransformersMutator(Mutator):
         body = toks[:-1] if toks and toks[-1] in self.eos_ids else toks
         return self.tokenizer.decode(body, skip_special_tokens=True)
 
-    def _completion(self, prompt_ids: list[int], row: "_Row", params: SamplingParams) -> Completion:
+    def _completion(self, prompt_ids: list[int], row: Row, params: SamplingParams) -> Completion:
         finish = row.finish
         if params.scaffold is not None:
             text = "".join(op + self._segment_text(row, k) for k, op in enumerate(params.scaffold.openings[: len(row.segments)]))
@@ -211,9 +161,10 @@ class TransformersMutator(Mutator):
             text=text, token_ids=row.toks, logprobs=row.lps, prompt_token_ids=list(prompt_ids),
             finish_reason=finish, policy_version=self._version,
             sampled=row.sampled if params.scaffold is not None else None,
+            discarded_tokens=row.discarded,
         )
 
-    def _segment_text(self, row: "_Row", k: int) -> str:
+    def _segment_text(self, row: Row, k: int) -> str:
         """Answer k's code as written, cut just after its closing fence."""
         a, b = row.segments[k]
         text = self._text(row.toks[a:b])
@@ -224,16 +175,20 @@ class TransformersMutator(Mutator):
         return [list(self.tokenizer(o, add_special_tokens=False)["input_ids"]) for o in scaffold.openings]
 
     @torch.inference_mode()
-    def _sample(self, batch: list[list[int]], params: SamplingParams, gen: torch.Generator) -> list["_Row"]:
+    def _sample(self, batch: list[list[int]], params: SamplingParams, gen: torch.Generator,
+                checks: list[CopyCheck] | None = None) -> list[Row]:
         """Batched sampling with a KV cache.  With a scaffold, the first opening is prefilled with
-        the prompt and later openings are fed one token per step (forced, never re-prefilled)."""
+        the prompt and later openings are fed one token per step (forced, never re-prefilled);
+        an answer discarded as a copy leaves the sequence by masking its cache columns."""
         from transformers import DynamicCache
 
         sc = params.scaffold
         openings = self._opening_ids(sc) if sc is not None else []
-        state = [_Row.start(openings[0] if openings else []) for _ in batch]
-        full = [x + st.toks for x, st in zip(batch, state)]
+        first = openings[0] if openings else []
+        full = [x + first for x in batch]
         B, L = len(full), max(len(x) for x in full)
+        state = [Row.start(first, L - len(first)) for _ in batch]
+        plen = [len(x) for x in batch]
         ids = torch.full((B, L), self.pad_id, dtype=torch.long)
         mask = torch.zeros((B, L), dtype=torch.long)
         for r, x in enumerate(full):
@@ -246,6 +201,7 @@ class TransformersMutator(Mutator):
         alive = torch.ones(B, dtype=torch.bool)  # finished rows idle (pad) until compacted away
         logits = self._forward(ids, mask, pos, cache)
         nxt = pos[:, -1] + 1
+        col = L  # the cache column the next forward writes
         while True:
             tok, lp = sample_next(logits, params, gen)
             tl, ll, al = tok.tolist(), lp.tolist(), alive.tolist()
@@ -254,15 +210,20 @@ class TransformersMutator(Mutator):
                 if not al[j]:
                     continue
                 st = state[r]
-                if st.forced:
-                    feed[j] = st.insert()
+                if st.forced:  # the harness writes: an opening, or a re-fed token after a rewind
+                    feed[j] = st.insert(col)
                     continue
+                st.push(tl[j], ll[j], col)
                 feed[j] = tl[j]
-                st.push(tl[j], ll[j])
                 if tl[j] in eos:
                     st.finish_as("stop")
-                elif sc is not None:
-                    self._scaffold_step(st, sc, openings)
+                elif sc is not None and self._scaffold_step(st, sc, openings, checks[r] if checks else None):
+                    # a copy: its cache columns leave the sequence, the answer is sampled again
+                    start_col = st.cols[st.seg - 1]
+                    st.rewind(refeed=True)
+                    mask[j, start_col:] = 0
+                    nxt[j] = plen[r] + len(st.toks)
+                    feed[j] = st.insert(col)
                 elif (params.stop or params.stop_after_blocks) and self._hit_stop(st.toks, params):
                     st.finish_as("stop")
                 if not st.done and st.n_sampled >= params.max_tokens:
@@ -279,22 +240,29 @@ class TransformersMutator(Mutator):
             mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long)], dim=1)
             logits = self._forward(tok[:, None], mask, nxt[:, None], cache)
             nxt = nxt + 1
+            col += 1
         return state
 
-    def _scaffold_step(self, st: "_Row", sc: Scaffold, openings: list[list[int]]) -> None:
+    def _scaffold_step(self, st: Row, sc: Scaffold, openings: list[list[int]],
+                       check: CopyCheck | None) -> bool:
         """After a sampled token: close the answer at its fence (or its token cap), then queue
-        the next opening or finish the completion."""
-        seg = len(st.toks) - st.seg
-        closed = any(c in self.tokenizer.decode(st.toks[-1:]) for c in "`") and \
+        the next opening or finish the completion.  True when the closed answer is a copy to
+        sample again (the caller rewinds)."""
+        closed = "`" in self.tokenizer.decode(st.toks[-1:]) and \
             answer_end(self._text(st.toks[st.seg:])) is not None
-        capped = sc.max_answer_tokens is not None and seg >= sc.max_answer_tokens
+        capped = sc.max_answer_tokens is not None and st.answer_tokens >= sc.max_answer_tokens
         if not (closed or capped):
-            return
-        st.segments[-1] = (st.seg, len(st.toks))
-        if len(st.segments) == len(openings):
+            return False
+        k = len(st.segments) - 1
+        if closed and check is not None:
+            code = self._segment_text(st, k)
+            if not check.accept(k, code) and st.retries < sc.resample_copies:
+                return True
+        if k == len(openings) - 1:
             st.finish_as("stop" if closed else "length")
-            return
-        st.next_answer(openings[len(st.segments)])
+        else:
+            st.next_answer(openings[k + 1])
+        return False
 
     def _forward(self, ids, mask, pos, cache) -> torch.Tensor:
         out = self.model(

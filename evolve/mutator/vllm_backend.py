@@ -19,7 +19,7 @@ from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, VLLMConfig
 from evolve.mutator.http import HTTPError, request_json
 from evolve.mutations.fences import FENCE_TOKEN, answer_end, end_of_blocks
-from evolve.mutations.scaffold import Scaffold
+from evolve.mutations.scaffold import CopyCheck, Scaffold
 
 log = logging.getLogger("evolve.mutator.vllm")
 
@@ -33,6 +33,7 @@ class _ScaffoldedSequence:
         self.sampled: list[bool] = []
         self.text = ""
         self.n_sampled = 0
+        self.discarded = 0
         self.finish = "length"
 
     def insert(self, text: str, ids: list[int]) -> None:
@@ -46,6 +47,23 @@ class _ScaffoldedSequence:
         self.lps += [float("-inf") if x is None else float(x) for x in lps]
         self.sampled += [True] * len(toks)
         self.n_sampled += len(toks)
+
+    def mark(self) -> tuple[int, int]:
+        return len(self.toks), len(self.text)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Drop what was sampled since `mark` (kept out of the budget; retries bound them)."""
+        dropped = sum(self.sampled[mark[0]:])
+        self.discarded += dropped
+        self.n_sampled -= dropped
+        del self.toks[mark[0]:], self.lps[mark[0]:], self.sampled[mark[0]:]
+        self.text = self.text[: mark[1]]
+
+    def completion(self, prompt_ids: list[int], version: int) -> Completion:
+        return Completion(text=self.text, token_ids=self.toks, logprobs=self.lps,
+                          prompt_token_ids=prompt_ids, finish_reason=self.finish,
+                          policy_version=version, sampled=self.sampled,
+                          discarded_tokens=self.discarded)
 
 
 class VLLMMutator(Mutator):
@@ -76,7 +94,8 @@ class VLLMMutator(Mutator):
         return out["tokens"]
 
     def generate(
-        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None
+        self, prompts: list[Prompt], n: int = 1, params: SamplingParams | None = None,
+        parents: list[str] | None = None,
     ) -> list[list[Completion]]:
         params = params or SamplingParams()
         if params.seed is not None and not self._warned_seed:
@@ -86,8 +105,9 @@ class VLLMMutator(Mutator):
         try:
             if params.scaffold is not None:
                 reps = 1 if params.greedy else n  # greedy is deterministic: replicate below
-                chains = [[self._pool.submit(self._scaffolded, p, params, model, version)
-                           for _ in range(reps)] for p in prompts]
+                chains = [[self._pool.submit(self._scaffolded, p, params, model, version,
+                                             parents[i] if parents else None)
+                           for _ in range(reps)] for i, p in enumerate(prompts)]
                 return [[f.result() for f in g] * (n if params.greedy else 1) for g in chains]
             futures = [self._pool.submit(self._one, p, n, params, model, version) for p in prompts]
             return [f.result() for f in futures]
@@ -130,40 +150,57 @@ class VLLMMutator(Mutator):
             return list(self._post("/tokenize", {"model": self.config.model, "prompt": prompt})["tokens"])
         return list(self._prompt(prompt))
 
-    def _scaffolded(self, prompt: Prompt, params: SamplingParams, model: str, version: int) -> Completion:
+    def _scaffolded(self, prompt: Prompt, params: SamplingParams, model: str, version: int,
+                    parent: str | None) -> Completion:
         """One scaffolded completion as a chain of continuation requests: the harness appends
         each answer's opening, the server samples until the answer's closing fence (it pauses at
         every "```"; `answer_end` decides), and the next request continues the same token
-        sequence (prefix caching keeps the re-sent prefix cheap)."""
+        sequence (prefix caching keeps the re-sent prefix cheap).  The same rules as the
+        in-process sampler, step for step, so greedy runs give the same tokens."""
         sc: Scaffold = params.scaffold  # type: ignore[assignment]
+        check = CopyCheck(parent, sc)
         prompt_ids = self._prompt_ids(prompt)
         seq = _ScaffoldedSequence()
         for k, opening in enumerate(sc.openings):
-            if seq.n_sampled >= params.max_tokens:
-                seq.finish = "length"
-                break
             seq.insert(opening, self._tokens(opening))
-            closed = self._answer(prompt_ids, seq, params, sc, model)
-            if seq.finish == "stop" and not closed:  # EOS inside the answer: the model is done
+            retries = 0
+            while True:
+                if seq.n_sampled >= params.max_tokens:
+                    seq.finish = "length"
+                    return seq.completion(prompt_ids, version)
+                mark = seq.mark()
+                end = self._answer(prompt_ids, seq, params, sc, model)
+                if end == "eos":
+                    seq.finish = "stop"
+                    return seq.completion(prompt_ids, version)
+                if end == "closed" and not check.accept(k, seq.text[mark[1]:]) and retries < sc.resample_copies:
+                    seq.rollback(mark)  # a copy: it leaves the sequence, the answer is sampled again
+                    retries += 1
+                    continue
                 break
+            if end == "budget":
+                seq.finish = "length"
+                return seq.completion(prompt_ids, version)
             if k == len(sc.openings) - 1:
-                seq.finish = "stop" if closed else "length"
-        return Completion(text=seq.text, token_ids=seq.toks, logprobs=seq.lps,
-                          prompt_token_ids=prompt_ids, finish_reason=seq.finish,
-                          policy_version=version, sampled=seq.sampled)
+                seq.finish = "stop" if end == "closed" else "length"
+        return seq.completion(prompt_ids, version)
 
     def _answer(self, prompt_ids: list[int], seq: "_ScaffoldedSequence", params: SamplingParams,
-                sc: Scaffold, model: str) -> bool:
-        """Sample one answer's code into `seq`; True when it ended at its closing fence."""
+                sc: Scaffold, model: str) -> str:
+        """Sample one answer's code into `seq`: 'closed' (its fence), 'eos', 'capped' (its
+        token cap) or 'budget' (the completion's)."""
         start, text = len(seq.toks), ""
         while True:
             written = len(seq.toks) - start
+            if sc.max_answer_tokens is not None and written >= sc.max_answer_tokens:
+                seq.text += text
+                return "capped"
             want = params.max_tokens - seq.n_sampled
-            if sc.max_answer_tokens is not None:
-                want = min(want, sc.max_answer_tokens - written)
             if want <= 0:
                 seq.text += text
-                return False
+                return "budget"
+            if sc.max_answer_tokens is not None:
+                want = min(want, sc.max_answer_tokens - written)
             payload: dict[str, Any] = {
                 "model": model, "prompt": prompt_ids + seq.toks, "n": 1, "max_tokens": want,
                 "temperature": params.temperature, "top_p": params.top_p, "logprobs": 0,
@@ -184,11 +221,10 @@ class VLLMMutator(Mutator):
                 cut = answer_end(text)
             if cut is not None:
                 seq.text += text[:cut]
-                return True
-            if c.get("finish_reason") == "stop" and not paused:  # EOS
+                return "closed"
+            if c.get("finish_reason") == "stop" and not paused:
                 seq.text += text
-                seq.finish = "stop"
-                return False
+                return "eos"
 
     def _detokenize(self, toks: list[int]) -> str:
         return self._post("/detokenize", {"model": self.config.model, "tokens": toks})["prompt"]

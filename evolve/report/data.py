@@ -232,4 +232,5 @@ def summary(conn: Connection, run: dict[str, Any], tl: Timeline, where: str,
 
 def tests_of(problem: dict[str, Any]) -> list[TestInfo]:
     return [TestInfo(id=str(t.get("id", i)), hidden=bool(t.get("hidden", False)),
-                     stage=int(t.get("stage", 1))) for i, t in enumerate(problem.get("tests", []))]
+                     stage=int(t.get("stage", 1)))
+            for i, t in enumerate(t for t in problem.get("tests", []) if not t.get("holdout"))]

@@ -141,23 +141,6 @@ class TrainingData(_Data):
     sampled_version: list[float | None] = Field(description="newest policy version sampling, per bin")
 
 
-class BatchStats(BaseModel):
-    """`batches.stats` as the loop records it when a batch completes (null in older runs).
-    Unknown keys are kept (a newer loop may record more); a missing or null figure counts 0."""
-
-    model_config = ConfigDict(extra="allow")
-    prompt_tokens: float | None = None
-    completion_tokens: float | None = None
-    sampled_tokens: float | None = None
-    answers: float | None = None
-    usable: float | None = None
-    new_programs: float | None = None
-    known: float | None = None
-    generate_s: float | None = None
-    evaluate_s: float | None = None
-    learn_s: float | None = None
-
-
 class AccountingData(_Data):
     batches: int
     recorded: int = Field(description="batches with stats (null in runs older than the column)")

@@ -21,7 +21,8 @@ from sqlalchemy import Connection, func, select
 
 from evolve.db.models import Batch, Event, Program, PromptRow, Rollout
 from evolve.report.data import stream
-from evolve.report.models import AccountingData, AnswersData, BatchStats, TrainingData, TrainPoint
+from evolve.accounting import BatchStats
+from evolve.report.models import AccountingData, AnswersData, TrainingData, TrainPoint
 from evolve.report.source import ReportError
 from evolve.report.timeline import Timeline, chunk_means
 

@@ -1,0 +1,1 @@
+"""Machinery of benchmarks/search_efficiency.py: arms, one run per (arm, seed, problem), metrics."""

@@ -1,0 +1,77 @@
+"""The arms of the search-efficiency benchmark: run configs at an equal budget of answers.
+
+Every arm uses the same model, temperature and token budget per answer, the same sandbox and
+the same problems (with their held-out tests split off); only how answers are asked for and
+what is done with them differ.  The budget is counted in generated answers per problem:
+iterations = answers / (completions x answers per completion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+BARE_TASK = (
+    "# Problem\n$statement\n\n# Starting point\n```python\n$code```\n\n"
+    "# Your task\nWrite a correct and efficient solution.\n$format"
+)
+"""Best-of-N from the bare statement: no fitness, failing tests, inspirations or attempts."""
+
+TRAINER = {
+    "lora": {"r": 16, "alpha": 32, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]},
+    "lr": 2.0e-4, "dtype": "bfloat16", "gradient_checkpointing": True,
+    "micro_batch_tokens": 2048, "max_staleness": 4, "loss": {"kl_coef": 0.0},
+    "online": {"every_groups": 2, "reward": "new_programs"},
+}
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    answers: int = 1  # m: answers per completion
+    config: dict[str, Any] = field(default_factory=dict)  # run-config overrides
+    online: bool = False  # trains the mutator during the run (runs problems one at a time)
+    external: str | None = None  # "openevolve_diff" | "openevolve_full": not our loop
+
+
+def _trainer(estimator: str) -> dict:
+    return {**TRAINER, "advantage": {"estimator": estimator, "num_weights": 100}}
+
+
+ARMS: dict[str, Arm] = {a.name: a for a in (
+    Arm("best_of_n", config={"loop": {"mode": "best_of_n"}}),
+    Arm("best_of_n_bare", config={"loop": {"mode": "best_of_n"},
+                                  "prompt": {"templates": {"task": BARE_TASK}}}),
+    Arm("evolve_m1"),
+    Arm("evolve_m3", answers=3),
+    Arm("evolve_vpo", answers=3, config={"trainer": _trainer("vpo")}, online=True),
+    Arm("evolve_grpo", answers=1, config={"trainer": _trainer("grpo")}, online=True),
+    Arm("openevolve_diff", external="diff"),
+    Arm("openevolve_full", external="full"),
+)}
+
+
+def deep_merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def run_config(arm: Arm, *, budget: int, completions: int, batch_size: int, seed: int,
+               temperature: float, answer_tokens: int, mutator: dict, islands: int) -> dict:
+    """The evolve run config of `arm` at `budget` answers per problem."""
+    per_prompt = completions * arm.answers
+    if budget % per_prompt:
+        raise ValueError(f"budget {budget} is not a multiple of {per_prompt} answers per prompt ({arm.name})")
+    base = {
+        "mutator": mutator,
+        "mutation": {"answers": arm.answers, "completions": completions,
+                     "sampling": {"temperature": temperature,
+                                  "max_tokens": answer_tokens * arm.answers}},
+        "loop": {"iterations": budget // per_prompt, "batch_size": batch_size, "seed": seed,
+                 "stop_when_solved": True},
+        "islands": {"count": islands, "migration_interval": 4 * batch_size},
+        "sandbox": {"backend": "auto", "slots": 2},
+    }
+    return deep_merge(base, arm.config)

@@ -1,0 +1,145 @@
+"""Runs the benchmark's cells: the model server, the problems, every (arm, seed, problem)."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from benchmarks.search_bench.arms import ARMS, Arm, run_config
+from benchmarks.search_bench.runner import cell_metrics, run_cell
+from problems.holdout import split_holdout
+from problems.loaders import load_problem
+from problems.model import Problem
+
+
+class Engine:
+    def __init__(self, args) -> None:
+        from sandbox.api import Sandbox
+        from sandbox.config import SandboxConfig
+
+        self.args = args
+        self.work = Path(args.work)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.problems = {pid: split_holdout(load_problem(pid), args.holdout)
+                         for pid in args.problems.split(",")}
+        self.box = Sandbox(SandboxConfig(backend="auto", slots=2))
+        self.box.__enter__()
+        self.server = None
+        self.model_dir = None
+        if args.backend in ("vllm", "transformers"):
+            from evolve.mutator.transformers_backend import resolve_model
+
+            self.model_dir = resolve_model(args.model)
+        if args.backend == "vllm" or any(ARMS[a].external for a in args.arms.split(",")):
+            self._start_server()
+
+    def _start_server(self) -> None:
+        from evolve.mutator.vllm_server import VLLMServer
+
+        if self.model_dir is None:
+            from evolve.mutator.transformers_backend import resolve_model
+
+            self.model_dir = resolve_model(self.args.model)
+        self.server = VLLMServer(self.model_dir, served_name="policy-base", dtype="bfloat16",
+                                 max_model_len=4096, max_lora_rank=16, max_loras=2,
+                                 log_path=self.work / "vllm.log")
+        self.server.start(timeout=600)
+
+    def close(self) -> None:
+        if getattr(self, "bridge", None) is not None:
+            self.bridge.close()
+        if self.server is not None:
+            self.server.stop()
+        self.box.__exit__(None, None, None)
+
+    # ------------------------------------------------------------------ cells
+
+    def mutator(self, arm: Arm) -> tuple[dict, Any]:
+        """(mutator config, factory or None) for `arm` on this engine's backend."""
+        a = self.args
+        if a.backend == "quick":
+            from tests.fixtures.tiny_lm import build_tiny_lm, default_cache_dir
+            from tests.scripted_mutator import factory
+
+            tiny = {"backend": "transformers", "model": str(build_tiny_lm(default_cache_dir())),
+                    "dtype": "float32"}
+            return tiny, (None if arm.online else factory)
+        if a.backend == "vllm":
+            return {"backend": "vllm", "base_url": self.server.base_url, "model": "policy-base",
+                    "adapter_prefix": f"{arm.name}", "concurrency": 16}, None
+        return {"backend": "transformers", "model": a.model}, None
+
+    def config(self, arm: Arm, seed: int) -> dict:
+        a = self.args
+        mutator, _ = self.mutator(arm)
+        cfg = run_config(arm, budget=a.budget, completions=a.completions, batch_size=a.batch_size,
+                         seed=seed, temperature=a.temperature, answer_tokens=a.answer_tokens,
+                         mutator=mutator, islands=a.islands)
+        if arm.online and mutator["backend"] == "vllm":  # the learner holds its own copy
+            cfg["trainer"]["online"] = {**cfg["trainer"]["online"], "share_weights": False,
+                                        "model": str(self.model_dir)}
+        if a.backend == "quick" and arm.online:
+            cfg["trainer"] = {**cfg["trainer"], "dtype": "float32", "gradient_checkpointing": False,
+                              "lora": {"r": 4, "alpha": 8}, "lr": 0.02}
+        return cfg
+
+    def holdout_passes(self, problem: Problem, code: str) -> bool:
+        view = problem.holdout_view()
+        if view is None:
+            return True
+        return self.box.evaluate(view, code).all_passed
+
+    def cell(self, arm: Arm, seed: int, pid: str) -> dict[str, Any]:
+        problem = self.problems[pid]
+        run_dir = self.work / arm.name / f"seed{seed}" / pid.replace("/", "-")
+        if arm.external:
+            from benchmarks.search_bench.openevolve_arm import run_openevolve
+
+            return run_openevolve(self, arm, seed, problem, run_dir)
+        _, factory = self.mutator(arm)
+        wall = run_cell(problem, self.config(arm, seed), run_dir, factory)
+        m = cell_metrics(run_dir, problem, budget=self.args.budget,
+                         completions=self.args.completions, m=arm.answers,
+                         holdout_eval=lambda code: self.holdout_passes(problem, code))
+        print(f"[{arm.name} seed {seed}] {pid}: best {m['best_fitness']:.3f}"
+              f" solved {m['solved']} at {m['answers_to_solve']}  {wall:.0f} s", flush=True)
+        return {"arm": arm.name, "seed": seed, "problem": pid, "wall_s": wall, **m}
+
+    def run_all(self) -> list[dict[str, Any]]:
+        a = self.args
+        out: list[dict[str, Any]] = []
+        for name in a.arms.split(","):
+            arm = ARMS[name]
+            for seed in (int(s) for s in a.seeds.split(",")):
+                jobs = [(arm, seed, pid) for pid in self.problems]
+                workers = 1 if arm.online or a.backend != "vllm" else a.workers
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    out += list(pool.map(lambda j: self.cell(*j), jobs))
+                (self.work / "cells.json").write_text(json.dumps(out, indent=1))
+        return out
+
+    # ------------------------------------------------------------------ problem selection
+
+    def select(self, candidates: list[str]) -> dict[str, Any]:
+        """One greedy sample of the search prompt (m = 1) per candidate: does it solve it?"""
+        from evolve.config import RunConfig
+        from evolve.mutator import build_mutator
+        from evolve.offline import make_tasks, score_completions
+
+        cfg = RunConfig.model_validate({"mutator": {"backend": "transformers", "model": self.args.model},
+                                        "mutation": {"answers": 1, "sampling": {
+                                            "temperature": 0, "max_tokens": self.args.answer_tokens}}})
+        probs = [split_holdout(load_problem(c), self.args.holdout) for c in candidates if c]
+        mut = build_mutator(cfg.mutator)
+        tasks = make_tasks(probs, cfg, self.box)
+        out = {}
+        for t in tasks:
+            params = cfg.mutation.params(0, parent=t.problem.initial_program)
+            comp = mut.generate([t.messages], 1, params, parents=[t.problem.initial_program])[0]
+            sc = score_completions(t, comp, 1, self.box)[0]
+            out[t.problem.id] = {"greedy_fitness": sc.fitness[0], "seed_fitness": t.view.fitness,
+                                 "solved": sc.fitness[0] >= 1.0 - 1e-9}
+            print(t.problem.id, out[t.problem.id], flush=True)
+        return out

@@ -1,0 +1,101 @@
+"""One benchmark cell: an evolve run of one arm on one problem with one seed, and its figures.
+
+Figures read back from the run database: the best fitness after every answer generated (the
+answer index of a program = its prompt's iteration x answers per prompt + its completion x m +
+its slot), the answer at which the first solving program appeared, whether that program also
+passes the problem's held-out tests (evaluated here, after the run: the search never saw them),
+usable answers, tokens, and the wall time split recorded in the batches' stats.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from evolve.accounting import BatchStats
+from evolve.db import repo
+from evolve.db.models import Batch, Program, Rollout
+from evolve.map_elites import PASS_SCORE
+from evolve.runs import execute, open_run, seed
+from problems.model import Problem
+
+
+def run_cell(problem: Problem, config: dict[str, Any], run_dir: Path, mutator_factory=None) -> float:
+    """Seed and run; returns the wall seconds.  An existing finished run is reused (resumable
+    benchmark: a rerun skips what is done)."""
+    done = run_dir / "cell.json"
+    if done.is_file():
+        return json.loads(done.read_text())["wall_s"]
+    if run_dir.exists():
+        import shutil
+
+        shutil.rmtree(run_dir)  # a cell killed half-way starts again from its seed
+    run_dir.mkdir(parents=True)
+    cfg_path = run_dir.parent / f"{run_dir.name}.yaml"
+    cfg_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    t0 = time.monotonic()
+    seed(problem, run_dir, cfg_path)
+    execute(run_dir, resume=False, mutator_factory=mutator_factory)
+    wall = time.monotonic() - t0
+    done.write_text(json.dumps({"wall_s": wall}))
+    return wall
+
+
+def answer_index(iteration: int, completion: int, slot: int, completions: int, m: int) -> int:
+    """1-based count of answers generated up to and including this one."""
+    return iteration * completions * m + completion * m + slot
+
+
+def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: int, m: int,
+                 holdout_eval) -> dict[str, Any]:
+    """The cell's figures.  `holdout_eval(code) -> bool` runs a program on the held-out tests."""
+    r = open_run(run_dir)
+    try:
+        with repo.transaction(r.factory) as s:
+            progs = s.execute(select(Program.seq, Program.code, Program.fitness, Program.scores,
+                                     Program.origin, Program.iteration, Program.slot,
+                                     Rollout.completion_index, Program.error)
+                              .outerjoin(Rollout, Program.rollout_id == Rollout.id)
+                              .where(Program.run_id == r.run_id).order_by(Program.seq)).all()
+            stats = [BatchStats.model_validate(b) for (b,) in s.execute(
+                select(Batch.stats).where(Batch.run_id == r.run_id, Batch.stats.is_not(None)))]
+    finally:
+        r.engine.dispose()
+    seed_fit = max((p.fitness for p in progs if p.origin == "seed"), default=0.0)
+    found: list[tuple[int, float, bool, str]] = []  # (answer index, fitness, passes search tests, code)
+    for p in progs:
+        if p.origin != "child" or p.iteration is None or p.slot is None or p.completion_index is None:
+            continue
+        a = answer_index(p.iteration, p.completion_index, p.slot, completions, m)
+        ok = bool(p.scores) and min(p.scores) >= PASS_SCORE and not p.error
+        found.append((a, p.fitness if not p.error else 0.0, ok, p.code))
+    found.sort(key=lambda t: t[0])
+    curve, best, i = [], seed_fit, 0
+    for budget_a in range(1, budget + 1):
+        while i < len(found) and found[i][0] <= budget_a:
+            best = max(best, found[i][1])
+            i += 1
+        curve.append(round(best, 6))
+    solved_at = search_solved_at = None
+    for a, _, ok, code in found:
+        if ok and a <= budget:
+            search_solved_at = search_solved_at or a
+            if holdout_eval(code):
+                solved_at = a
+                break
+    total = lambda k: float(sum(getattr(st, k) or 0.0 for st in stats))  # noqa: E731
+    return {
+        "seed_fitness": seed_fit, "best_fitness": curve[-1] if curve else seed_fit,
+        "curve": curve, "solved": solved_at is not None, "answers_to_solve": solved_at,
+        "search_solved": search_solved_at is not None,
+        "answers": total("answers"), "usable": total("usable"),
+        "new_programs": total("new_programs"),
+        "tokens": total("sampled_tokens") + total("discarded_tokens"),
+        "generate_s": total("generate_s"), "evaluate_s": total("evaluate_s"),
+        "learn_s": total("learn_s"),
+    }
