@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 from rich.console import Console
@@ -18,14 +21,24 @@ console = Console()
 RUN_DIR = click.Path(file_okay=False, path_type=Path)
 
 
-def _open(run_dir: Path):
-    from evolve.runs import RunError, open_run
+INT64 = click.IntRange(min=0, max=2**63 - 1)
+
+
+@contextmanager
+def _reading(run_dir: Path) -> Iterator[tuple]:
+    """(the open run, a session): the database read-only; every run or database problem
+    becomes one line."""
+    from evolve.rundir import RunError, database_errors, open_run
 
     try:
         r = open_run(run_dir)
-    except (RunError, OSError, ValueError) as exc:
+        try:
+            with database_errors(r), repo.transaction(r.factory) as s:
+                yield r, s
+        finally:
+            r.close()
+    except RunError as exc:
         raise click.ClickException(str(exc)) from None
-    return r
 
 
 def _program(s, r, seq: int):
@@ -47,12 +60,11 @@ def archive_group() -> None:
 @archive_group.command("ls")
 @click.argument("run_dir", type=RUN_DIR)
 @click.option("--sort", type=click.Choice(["seq", "fitness"]), default="fitness", show_default=True)
-@click.option("--limit", type=int, default=30, show_default=True)
-@click.option("--island", type=int, help="only this island")
+@click.option("--limit", type=INT64, default=30, show_default=True)
+@click.option("--island", type=INT64, help="only this island")
 def ls_command(run_dir: Path, sort: str, limit: int, island: int | None) -> None:
     """List programs (id, island, generation, fitness, tests passed, origin, parent)."""
-    r = _open(run_dir)
-    with repo.transaction(r.factory) as s:
+    with _reading(run_dir) as (r, s):
         rows = repo.list_programs(s, r.run_id, order=sort, limit=limit, island=island)
         elites = {(c.island, c.program_seq) for c, _ in repo.load_cells(s, r.run_id)}
     t = Table("id", "island", "gen", "fitness", "passed", "origin", "parent", "elite")
@@ -65,11 +77,10 @@ def ls_command(run_dir: Path, sort: str, limit: int, island: int | None) -> None
 
 @archive_group.command("show")
 @click.argument("run_dir", type=RUN_DIR)
-@click.argument("seq", type=int)
+@click.argument("seq", type=INT64)
 def show_command(run_dir: Path, seq: int) -> None:
     """A program's code, scores and failing tests."""
-    r = _open(run_dir)
-    with repo.transaction(r.factory) as s:
+    with _reading(run_dir) as (r, s):
         p = _program(s, r, seq)
         run = repo.get_run(s, r.run_id)
     ids = [t["id"] for t in run.problem["tests"] if not t.get("holdout")]  # the search's tests
@@ -88,12 +99,11 @@ def show_command(run_dir: Path, seq: int) -> None:
 
 @archive_group.command("diff")
 @click.argument("run_dir", type=RUN_DIR)
-@click.argument("a", type=int)
-@click.argument("b", type=int)
+@click.argument("a", type=INT64)
+@click.argument("b", type=INT64)
 def diff_command(run_dir: Path, a: int, b: int) -> None:
     """Unified diff between programs A and B."""
-    r = _open(run_dir)
-    with repo.transaction(r.factory) as s:
+    with _reading(run_dir) as (r, s):
         pa, pb = _program(s, r, a), _program(s, r, b)
     lines = difflib.unified_diff(pa.code.splitlines(keepends=True), pb.code.splitlines(keepends=True),
                                  fromfile=f"#{a}", tofile=f"#{b}")
@@ -102,11 +112,10 @@ def diff_command(run_dir: Path, a: int, b: int) -> None:
 
 @archive_group.command("lineage")
 @click.argument("run_dir", type=RUN_DIR)
-@click.argument("seq", type=int)
+@click.argument("seq", type=INT64)
 def lineage_command(run_dir: Path, seq: int) -> None:
     """The chain of ancestors of a program, newest first."""
-    r = _open(run_dir)
-    with repo.transaction(r.factory) as s:
+    with _reading(run_dir) as (r, s):
         _program(s, r, seq)
         chain = repo.lineage(s, r.run_id, seq)
     t = Table("id", "island", "gen", "fitness", "passed", "origin")
@@ -119,21 +128,52 @@ def lineage_command(run_dir: Path, seq: int) -> None:
 @archive_group.command("best")
 @click.argument("run_dir", type=RUN_DIR)
 @click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path),
-              help="write the best program's code to this file")
-def best_command(run_dir: Path, export: Path | None) -> None:
+              help="write the best program's code to this file (outside the run directory)")
+@click.option("--force", is_flag=True, help="with --export: replace an existing file")
+def best_command(run_dir: Path, export: Path | None, force: bool) -> None:
     """The fittest program (ties: the earliest)."""
-    r = _open(run_dir)
-    with repo.transaction(r.factory) as s:
+    if export:
+        _check_export(run_dir, export, force)
+    with _reading(run_dir) as (r, s):
         rows = repo.list_programs(s, r.run_id, order="fitness", limit=1)
     if not rows:
         raise click.ClickException("the run has no programs")
     p = rows[0]
     if export:
-        export.write_text(p.code)
+        _write_export(export, p.code, force)
         console.print(f"#{p.seq} (fitness {p.fitness:.4f}) written to {export}")
     else:
         click.echo(f"# program #{p.seq}, fitness {p.fitness:.4f}, passes {_passed(p)}/{len(p.scores)}")
         click.echo(p.code, nl=not p.code.endswith("\n"))
+
+
+def _check_export(run_dir: Path, export: Path, force: bool) -> None:
+    """An export never lands inside the run directory (its database, run.json, adapters...),
+    even through a symlink, and replaces an existing file only with --force."""
+    target = export.resolve()
+    if target.is_relative_to(run_dir.resolve()):
+        raise click.ClickException(f"{export}: inside the run directory {run_dir}: export somewhere else")
+    if export.exists() or export.is_symlink():
+        if not force:
+            raise click.ClickException(f"{export}: exists; add --force to replace it")
+        if not target.is_file():
+            raise click.ClickException(f"{export}: not a regular file; not replaced")
+
+
+def _write_export(export: Path, code: str, force: bool) -> None:
+    """Write `code` to `export`: a new file (O_EXCL) or, with --force, a temp file renamed over it."""
+    try:
+        if not force:
+            with open(export, "x", encoding="utf-8") as f:
+                f.write(code)
+            return
+        tmp = export.resolve().with_name(f".{export.name}.export-tmp")
+        tmp.write_text(code, encoding="utf-8")
+        os.replace(tmp, export.resolve())
+    except FileExistsError:
+        raise click.ClickException(f"{export}: exists; add --force to replace it") from None
+    except OSError as exc:
+        raise click.ClickException(f"{export}: cannot write: {exc.strerror}") from None
 
 
 @archive_group.command("grid")
@@ -141,8 +181,7 @@ def best_command(run_dir: Path, export: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="cells as JSON")
 def grid_command(run_dir: Path, as_json: bool) -> None:
     """The MAP-Elites grid of every island (2-D dimensions as a table, fitness per cell)."""
-    r = _open(run_dir)
-    with repo.transaction(r.factory) as s:
+    with _reading(run_dir) as (r, s):
         run = repo.get_run(s, r.run_id)
         cells = repo.load_cells(s, r.run_id)
     dims = [d["kind"] for d in run.config["map_elites"]["dimensions"]]

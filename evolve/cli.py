@@ -9,7 +9,21 @@ from __future__ import annotations
 import click
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Usage errors (a bad option value, a missing argument) as one line, like every other
+    error: `Error: evolve CMD: what is wrong (see --help)`, exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            err = click.ClickException(f"{where}: {' '.join(exc.format_message().split())} (see --help)")
+            err.exit_code = exc.exit_code
+            raise err from None
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vpo-evolve")
 def main() -> None:
     """vpo-evolve: program discovery with MAP-Elites islands and a VPO-trained mutator."""

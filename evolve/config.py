@@ -23,6 +23,11 @@ from evolve.selection import EpsilonLexicase, StrategySpec
 from sandbox.config import SandboxConfig
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a config file larger than this is a mistake (a log? a dataset?)
+MAX_TEMPLATE_CHARS = 64 << 10  # per prompt template: prompts must fit a small model's context
+INT_MAX = 2**63 - 1  # every config integer fits a signed 64-bit integer (SQLite, numpy, torch)
+
+
 class ConfigError(ValueError):
     """A configuration problem, already phrased as one line for the user."""
 
@@ -36,8 +41,18 @@ class DatabaseConfig(_Section):
         default=None,
         description="SQLAlchemy URL (postgresql+psycopg://...); null = SQLite file in the run dir",
     )
-    filename: str = Field(default="evolve.db", description="the SQLite file used when url is null")
+    filename: str = Field(
+        default="evolve.db", description="the SQLite file used when url is null (a name inside the run dir)"
+    )
     busy_timeout_s: float = Field(default=30.0, gt=0, description="SQLite lock wait")
+
+    @field_validator("filename")
+    @classmethod
+    def _inside_run_dir(cls, v: str) -> str:
+        # the run dir holds its database, so a run can be moved or copied as a whole
+        if not v or "/" in v or v in (".", "..") or v.startswith(".lock"):
+            raise ValueError("must be a plain file name (the database lives inside the run dir)")
+        return v
 
 
 class MapElitesConfig(_Section):
@@ -118,6 +133,9 @@ class PromptConfig(_Section):
         from evolve.prompts import check_templates  # prompts import this module's users
 
         check_templates(v)
+        for name, text in v.items():
+            if len(text) > MAX_TEMPLATE_CHARS:
+                raise ValueError(f"template {name!r} is {len(text)} characters, over the cap of {MAX_TEMPLATE_CHARS}")
         return v
 
 
@@ -195,7 +213,7 @@ def validate(data: Any, source: str) -> RunConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the config must be a mapping, got {type(data).__name__}")
     try:
-        return RunConfig.model_validate(data)
+        cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = _dotted(tuple(err["loc"]), data)
@@ -205,6 +223,27 @@ def validate(data: Any, source: str) -> RunConfig:
         raise ConfigError(f"{source}: {where}: {msg}{more}") from None
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    too_big = _out_of_int64(cfg.snapshot())
+    if too_big:
+        where, value = too_big
+        raise ConfigError(f"{source}: {where}: {value} is out of range (integers must lie within "
+                          f"+-{INT_MAX})")
+    return cfg
+
+
+def _out_of_int64(data: Any, where: str = "") -> tuple[str, int] | None:
+    """The first integer (dotted path, value) that does not fit a signed 64-bit integer."""
+    if isinstance(data, bool):
+        return None
+    if isinstance(data, int):
+        return (where or "<root>", data) if not -INT_MAX - 1 <= data <= INT_MAX else None
+    if isinstance(data, dict):
+        items = [(f"{where}.{k}" if where else str(k), v) for k, v in data.items()]
+    elif isinstance(data, list):
+        items = [(f"{where}[{i}]", v) for i, v in enumerate(data)]
+    else:
+        return None
+    return next((found for path, v in items if (found := _out_of_int64(v, path))), None)
 
 
 def load_config(path: str | Path | None) -> RunConfig:
@@ -213,9 +252,19 @@ def load_config(path: str | Path | None) -> RunConfig:
         return RunConfig()
     path = Path(path)
     try:
-        text = path.read_text()
+        size = path.stat().st_size
+        if not path.is_file():  # a FIFO or device would block or never end
+            raise ConfigError(f"{path}: not a regular file")
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {size} bytes, over the cap of {MAX_CONFIG_BYTES} for a config file")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except ConfigError as exc:

@@ -102,28 +102,36 @@ def show_command(problem_id: str) -> None:
 @click.argument("problem_id", required=False)
 @click.option("--suite", help="check every problem of a suite (name or path)")
 @click.option("--backend", type=click.Choice(["auto", "process", "docker"]), default="process", show_default=True)
-@click.option("--slots", type=int, default=2, show_default=True, help="evaluations at once")
+@click.option("--slots", type=click.IntRange(1, 64), default=2, show_default=True, help="evaluations at once")
+@click.option("--unsafe-rlimits-only", "unsafe", is_flag=True,
+              help="UNSAFE: with no bubblewrap/unshare, run programs with rlimits only (no isolation)")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per problem, one per line")
-def check_command(problem_id: str | None, suite: str | None, backend: str, slots: int, as_json: bool) -> None:
-    """Run each reference solution (must pass everything) and initial program (must be < 1.0)."""
+def check_command(problem_id: str | None, suite: str | None, backend: str, slots: int, unsafe: bool,
+                  as_json: bool) -> None:
+    """Run each reference solution (must pass everything) and initial program (must compile and
+    score < 1.0)."""
     from sandbox.api import Sandbox
-    from sandbox.config import SandboxConfig
+    from sandbox.config import ProcessOptions, SandboxConfig
+    from sandbox.isolation import SandboxUnavailable
 
     if bool(problem_id) == bool(suite):
         raise click.UsageError("give a PROBLEM_ID or --suite, not both")
     problems = _load(suite, problem_id)
     bad = 0
+    config = SandboxConfig(backend=backend, slots=slots, process=ProcessOptions(unsafe_rlimits_only=unsafe))
     try:
-        with Sandbox(SandboxConfig(backend=backend, slots=slots)) as box:
+        with Sandbox(config) as box:
+            jail = box.describe()["jail"]
             pending = [(p, _submit(box, p, p.reference_solution), box.submit(p, p.initial_program)) for p in problems]
             for p, ref, init in pending:
                 report = check_report(p, ref.result() if ref else None, init.result())
+                report["jail"] = jail
                 bad += not report["ok"]
                 click.echo(json.dumps(report) if as_json else _line(report))
-    except RuntimeError as exc:
+    except SandboxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     if not as_json:
-        click.echo(f"{len(problems) - bad}/{len(problems)} problems ok")
+        click.echo(f"{len(problems) - bad}/{len(problems)} problems ok ({box.backend} backend, jail {jail})")
     if bad:
         sys.exit(1)
 
@@ -138,8 +146,11 @@ def check_report(p: Problem, ref, init) -> dict:
     report: dict = {"id": p.id, "tests": len(p.tests), "initial_fitness": round(init.fitness, 4)}
     if init.error:
         report["initial_error"] = init.error
+    compiles = _compile_error(p.initial_program)
+    if compiles:
+        report["initial_error"] = f"does not compile: {compiles}"
     if ref is None:
-        report.update(reference=None, ok=init.fitness < 1.0)
+        report.update(reference=None, ok=init.fitness < 1.0 and not compiles)
         return report
     failing = [f"{o.test_id}: {o.status} {o.score:.3f} {o.message}".strip() for o in ref.outcomes if o.status != "passed"]
     # scored against a published record, a reference need not reach it, only beat the baseline
@@ -149,11 +160,21 @@ def check_report(p: Problem, ref, init) -> dict:
         reference_passed=ref.passed,
         reference_vector=[round(s, 4) for s in ref.scores],
         failing=[] if p.record is not None else failing[:10],
-        ok=good and not ref.error,
+        ok=good and not ref.error and not compiles,
     )
     if ref.error:
         report["reference_error"] = ref.error
     return report
+
+
+def _compile_error(program: str) -> str:
+    """Why an initial program is not valid Python ("" when it compiles); runs nothing."""
+    try:
+        compile(program, "initial_program.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        return f"{type(exc).__name__}{f' at line {line}' if line else ''}: {getattr(exc, 'msg', exc)}"
+    return ""
 
 
 def _line(r: dict) -> str:

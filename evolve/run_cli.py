@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
+import signal
+import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 from rich.console import Console
@@ -16,32 +21,61 @@ console = Console()
 RUN_DIR = click.Path(file_okay=False, path_type=Path)
 
 
+INT64 = click.IntRange(min=0, max=2**63 - 1)
+
+
 def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """What set-up and run problems raise, each already phrased as one line."""
+    from evolve.db.engine import DatabaseError
+    from evolve.runs import RunError
+    from problems.errors import ProblemFormatError
+    from sandbox.isolation import SandboxUnavailable
+
+    return ConfigError, RunError, DatabaseError, SandboxUnavailable, ProblemFormatError, OSError
+
+
 @click.command("seed")
 @click.argument("problem")
-@click.option("--run", "run_dir", type=RUN_DIR, required=True, help="run directory to create")
+@click.option("--run", "run_dir", type=RUN_DIR, required=True, help="run directory to create (absent or empty)")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="run config YAML (defaults: `evolve config show`)")
 def seed_command(problem: str, run_dir: Path, config_path: Path | None) -> None:
     """Create a run for PROBLEM (id or path): evaluate the initial program, seed every island."""
-    from evolve.runs import RunError, seed
+    from evolve.runs import seed
 
     try:
-        search = seed(problem, run_dir, config_path)
-    except (ConfigError, RunError, ValueError, OSError) as exc:
+        done = seed(problem, run_dir, config_path)
+    except _user_errors() as exc:
         raise _fail(exc) from None
-    best = search.archive.best()
-    console.print(f"seeded run {search.run_id} in {run_dir}: problem {search.problem.id}, "
-                  f"{search.archive.n_islands} islands, initial fitness "
-                  f"{best.fitness if best else 0.0:.3f}")
+    console.print(f"seeded run {done.run_id} in {run_dir}: problem {done.problem_id}, "
+                  f"{done.islands} islands, initial fitness {done.fitness:.3f} "
+                  f"(sandbox {done.sandbox['backend']}, jail {done.sandbox['jail']})")
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops a run the way Ctrl-C does (recorded as interrupted, resumable); a second
+    SIGTERM during that shutdown kills the process at once."""
+    from evolve.runs import Terminated
+
+    def handler(signum, _frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated("terminated by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _drive(run_dir: Path, resume: bool, iterations: int | None, minutes: float | None,
            plugin: str | None) -> None:
-    from evolve.runs import RunError, execute, load_factory
+    from evolve.runs import Terminated, execute, load_factory
 
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -69,12 +103,25 @@ def _drive(run_dir: Path, resume: bool, iterations: int | None, minutes: float |
 
     try:
         factory = load_factory(plugin) if plugin else None
-        with progress:
+        with _sigterm_interrupts(), progress:
             reason = execute(run_dir, resume=resume, iterations=iterations, minutes=minutes,
-                             mutator_factory=factory, on_start=on_start, on_batch=on_batch)
-    except (ConfigError, RunError, ValueError, OSError) as exc:
+                             mutator_factory=factory, on_start=on_start, on_batch=on_batch,
+                             notify=console.print)
+    except KeyboardInterrupt as exc:
+        from evolve.rundir import resume_hint
+
+        why = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted (Ctrl-C)"
+        click.echo(f"{why}: the run stopped cleanly; continue it with `{resume_hint(run_dir)}`", err=True)
+        sys.exit(143 if isinstance(exc, Terminated) else 130)
+    except _user_errors() as exc:
         raise _fail(exc) from None
     console.print(f"stopped: {reason}")
+
+
+def _finite(_ctx, param, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of minutes", param=param)
+    return value
 
 
 _PLUGIN = click.option("--mutator-plugin", "plugin", metavar="MODULE:CALLABLE",
@@ -83,8 +130,9 @@ _PLUGIN = click.option("--mutator-plugin", "plugin", metavar="MODULE:CALLABLE",
 
 @click.command("run")
 @click.argument("run_dir", type=RUN_DIR)
-@click.option("--iterations", type=click.IntRange(min=0), help="total iteration budget of the run")
-@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), help="active wall-time budget")
+@click.option("--iterations", type=INT64, help="total iteration budget of the run")
+@click.option("--minutes", type=click.FloatRange(min=0, max=1e7, min_open=True), callback=_finite,
+              help="active wall-time budget")
 @_PLUGIN
 def run_command(run_dir: Path, iterations: int | None, minutes: float | None, plugin: str | None) -> None:
     """Run the search in RUN_DIR until its budget is spent (continues an interrupted run)."""
@@ -104,20 +152,22 @@ def resume_command(run_dir: Path, plugin: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def status_command(run_dir: Path, as_json: bool) -> None:
     """Iterations, best fitness, tests solved, throughput and model version of a run."""
-    from evolve.runs import RunError, status
+    from evolve.runs import status
 
     try:
         info = status(run_dir)
-    except (RunError, ValueError, OSError) as exc:
+    except _user_errors() as exc:
         raise _fail(exc) from None
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
     table = Table(show_header=False, box=None)
     for key, value in info.items():
-        if key not in ("islands", "by_policy_version"):
+        if key not in ("islands", "by_policy_version", "resume"):
             table.add_row(key.replace("_", " "), str(value))
     console.print(table)
+    if info["resume"]:
+        console.print(f"continue it with: {info['resume']}", soft_wrap=True)
     ver = Table("policy version", "rollouts", "children", "best fitness", "mean fitness")
     for row in info["by_policy_version"]:
         ver.add_row(*(str(row[k]) for k in ("version", "rollouts", "children")),

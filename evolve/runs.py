@@ -1,80 +1,67 @@
-"""Run directories and the run lifecycle: seed, run/resume, status.
+"""The run lifecycle: seed, run/resume, status (the run directory itself: evolve.rundir).
 
-A run directory holds `run.json` (run id + database URL), `config.yaml` (the expanded config,
-for reading; the database snapshot is authoritative) and, by default, the SQLite database.
-An exclusive file lock keeps two processes from driving one run.
+Set-up is checked before anything is written: the config, the problem, and a started sandbox
+(seed also evaluates the initial program) come first; a new run is assembled in a hidden
+staging directory and renamed into place, so a failed seed leaves nothing behind.  Ctrl-C and
+SIGTERM (`Terminated`) stop a run as "interrupted"; a killed one reads as interrupted because
+nobody holds its lock.
 """
 
 from __future__ import annotations
 
-import fcntl
 import importlib
-import json
 import os
+import shutil
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from evolve.config import RunConfig, dump_yaml, load_config, with_problem_defaults
 from evolve.db import repo
-from evolve.db.engine import open_database, sqlite_url
+from evolve.db.engine import describe, open_database, sqlite_url
 from evolve.db.models import Program, Rollout
 from evolve.loop import Budget, Loop
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator import Mutator, build_mutator
+from evolve.rundir import (
+    CONFIG_FILE,
+    RUN_FILE,
+    OpenRun,
+    RunError,
+    RunFile,
+    database_errors,
+    exclusive,
+    identity,
+    lock_held,
+    open_run,
+    read_run_file,
+    rehome,
+    resume_hint,
+    stored_config,
+)
 from evolve.search import Search
 from problems.model import Problem
 
-RUN_FILE = "run.json"
-CONFIG_FILE = "config.yaml"
-LOCK_FILE = ".lock"
+__all__ = ["RunError", "Terminated", "execute", "load_factory", "open_run", "seed", "status", "exclusive"]
 MutatorFactory = Callable[[RunConfig], Mutator]
+KILLED = "no process holds the run's lock: it was killed or crashed"
 
 
-class RunError(RuntimeError):
-    """A user-facing problem with a run directory (one line)."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (raised by the command line's signal handler)."""
 
 
 @dataclass
-class OpenRun:
-    run_dir: Path
+class Seeded:
     run_id: str
-    engine: Engine
-
-    @property
-    def factory(self):
-        return repo.session_factory(self.engine)
-
-
-def database_url(cfg: RunConfig, run_dir: Path) -> str:
-    return cfg.database.url or sqlite_url(run_dir / cfg.database.filename)
-
-
-def open_run(run_dir: Path) -> OpenRun:
-    meta_path = Path(run_dir) / RUN_FILE
-    if not meta_path.is_file():
-        raise RunError(f"{run_dir}: not a run directory (no {RUN_FILE}; create it with `evolve seed`)")
-    meta = json.loads(meta_path.read_text())
-    return OpenRun(Path(run_dir), meta["run_id"], open_database(meta["database_url"]))
-
-
-@contextmanager
-def exclusive(run_dir: Path) -> Iterator[None]:
-    """Hold the run's lock (released by the OS even if the process is killed)."""
-    Path(run_dir).mkdir(parents=True, exist_ok=True)
-    fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunError(f"{run_dir}: another process is driving this run") from None
-        yield
-    finally:
-        os.close(fd)
+    problem_id: str
+    islands: int
+    fitness: float
+    sandbox: dict[str, str]
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -83,27 +70,59 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None = None) -> Search:
+def _check_seedable(run_dir: Path) -> None:
+    if (run_dir / RUN_FILE).exists():
+        raise RunError(f"{run_dir}: already seeded; use `evolve run` or `evolve resume`")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"{run_dir}: exists and is not a directory")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        raise RunError(f"{run_dir}: exists and is not empty: seed into a new or empty directory")
+
+
+def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None = None) -> Seeded:
     """Create a run: evaluate the initial program and put it on every island.  `problem_ref`
     names a problem (`evolve problems list`) or is one (benchmarks seed split problems)."""
     from problems.loaders import load_problem
     from sandbox.api import Sandbox
 
     run_dir = Path(run_dir)
-    if (run_dir / RUN_FILE).exists():
-        raise RunError(f"{run_dir}: already seeded; use `evolve run` or `evolve resume`")
+    _check_seedable(run_dir)
     problem = problem_ref if isinstance(problem_ref, Problem) else load_problem(problem_ref)
     cfg = with_problem_defaults(load_config(config_path), problem.run_defaults, f"{problem.id} run defaults")
-    with exclusive(run_dir):
-        url = database_url(cfg, run_dir)
+    with Sandbox(cfg.sandbox) as box:  # refuses (one line) before anything is written
+        box.start()
+        result = box.evaluate(problem.search_view(), problem.initial_program)  # no held-out tests
+        used = box.describe()
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    stage = run_dir.parent / f".{run_dir.name}.seeding-{uuid.uuid4().hex[:12]}"
+    stage.mkdir()  # the umask's permissions, like any new directory
+    try:
+        meta = RunFile(run_id=uuid.uuid4().hex, database_url=cfg.database.url,
+                       database_file=None if cfg.database.url else cfg.database.filename)
+        url = meta.url(stage)
         engine = open_database(url, busy_timeout_s=cfg.database.busy_timeout_s)
-        with Sandbox(cfg.sandbox) as box:  # held-out tests never reach the search
-            result = box.evaluate(problem.search_view(), problem.initial_program)
-        run_id = uuid.uuid4().hex
-        search = Search.create(repo.session_factory(engine), run_id, problem, cfg, result)
-        _write_atomic(run_dir / CONFIG_FILE, dump_yaml(cfg))
-        _write_atomic(run_dir / RUN_FILE, json.dumps({"run_id": run_id, "database_url": url}) + "\n")
-    return search
+        try:
+            factory = repo.session_factory(engine)
+            search = Search.create(factory, meta.run_id, problem, cfg, result)
+            with repo.transaction(factory) as s:
+                repo.add_event(s, meta.run_id, "home", {**identity(stage), "path": str(run_dir.resolve())})
+                repo.add_event(s, meta.run_id, "sandbox", used)
+        except SQLAlchemyError as exc:
+            raise RunError(describe(exc, sqlite_url(run_dir / cfg.database.filename)
+                                    if meta.database_file else url)) from None
+        finally:
+            engine.dispose()
+        _write_atomic(stage / CONFIG_FILE, dump_yaml(cfg))
+        _write_atomic(stage / RUN_FILE, meta.model_dump_json(exclude_none=True) + "\n")
+        try:
+            os.rename(stage, run_dir)  # atomic; refuses a directory that filled up meanwhile
+        except OSError:
+            raise RunError(f"{run_dir}: appeared or filled up while seeding; nothing was written there") from None
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    best = search.archive.best()
+    return Seeded(meta.run_id, problem.id, search.archive.n_islands, best.fitness if best else 0.0, used)
 
 
 def load_factory(spec: str) -> MutatorFactory:
@@ -120,67 +139,104 @@ def load_factory(spec: str) -> MutatorFactory:
 def execute(run_dir: Path, *, resume: bool, iterations: int | None = None,
             minutes: float | None = None, mutator_factory: MutatorFactory | None = None,
             on_start: Callable[[Search, Budget], None] | None = None,
-            on_batch: Callable | None = None) -> str:
+            on_batch: Callable | None = None, notify: Callable[[str], None] | None = None) -> str:
     """Drive a run until its budget is spent.  `resume` keeps the budget stored by the last
-    `run`; otherwise the flags (or the config) set it.  Returns the stop reason."""
+    `run`; otherwise the flags (or the config) set it.  Returns the stop reason.  Nothing is
+    written before the run, its database and the sandbox check out."""
     from sandbox.api import Sandbox
 
+    read_run_file(run_dir)  # a mistyped path is an error, never a new directory
     with exclusive(run_dir):
-        r = open_run(run_dir)
-        search = Search.load(r.factory, r.run_id)
-        cfg = search.config
-        with repo.transaction(r.factory) as s:
-            run = repo.get_run(s, r.run_id)
-            stored = dict(run.budget)
-        if resume and stored:
-            budget = Budget(**stored)
-        else:
-            budget = Budget.from_config(cfg.loop, iterations, minutes)
-        in_flight = [p.index for p in search.open_plans()]
-        with repo.transaction(r.factory) as s:
-            repo.update_run(s, r.run_id, status="running", budget=budget.__dict__, stop_reason="")
-            repo.add_event(s, r.run_id, "resume" if resume else "run",
-                           {"budget": budget.__dict__, "in_flight_batches": in_flight,
-                            "counters": search.counters.__dict__})
-        mutator = mutator_factory(cfg) if mutator_factory else build_mutator(cfg.mutator)
-        # --- online fine-tuning hook (evolve/online.py): swapping mutator + training callback
-        if cfg.trainer is not None:
-            from evolve.online import attach
+        cfg = stored_config(run_dir)
+        with Sandbox(cfg.sandbox) as box:
+            box.start()
+            mutator = mutator_factory(cfg) if mutator_factory else build_mutator(cfg.mutator)
+            r = open_run(run_dir, mode="write")  # the first write: an older schema is upgraded
+            try:
+                with database_errors(r):
+                    search = Search.load(r.factory, r.run_id)
+                    with repo.transaction(r.factory) as s:
+                        stored = dict(repo.get_run(s, r.run_id).budget)
+                        home, note = rehome(r, s)
+                    budget = (Budget(**stored) if resume and stored
+                              else Budget.from_config(search.config.loop, iterations, minutes))
+                    _started(r, search, budget, resume, home, box.describe())
+                if note and notify:
+                    notify(f"{run_dir}: {note}")
+                return _drive(r, search, search.config, mutator, box, budget, on_start, on_batch)
+            finally:
+                r.close()
 
-            mutator, on_batch, _ = attach(Path(run_dir), r.factory, r.run_id, cfg, mutator, on_batch)
-        # --- end of the online fine-tuning hook
-        if on_start:
-            on_start(search, budget)
-        try:
-            with Sandbox(cfg.sandbox) as box, mutator:
-                reason = Loop(search, mutator, box, budget, on_batch=on_batch).run()
-        except KeyboardInterrupt:
-            _finish(r, "interrupted", "interrupted by the user")
-            raise
-        except Exception as exc:
-            _finish(r, "failed", f"{type(exc).__name__}: {exc}"[:500])
-            raise
-        _finish(r, "finished", reason)
-        return reason
+
+def _started(r: OpenRun, search: Search, budget: Budget, resume: bool, home: dict | None,
+             sandbox: dict) -> None:
+    in_flight = [p.index for p in search.open_plans()]
+    with repo.transaction(r.factory) as s:
+        if home is not None:
+            repo.add_event(s, r.run_id, "home", home)
+        repo.add_event(s, r.run_id, "sandbox", sandbox)
+        repo.update_run(s, r.run_id, status="running", budget=budget.__dict__, stop_reason="")
+        repo.add_event(s, r.run_id, "resume" if resume else "run",
+                       {"budget": budget.__dict__, "in_flight_batches": in_flight,
+                        "counters": search.counters.__dict__, "sandbox": sandbox})
+
+
+def _drive(r: OpenRun, search: Search, cfg: RunConfig, mutator: Mutator, box, budget: Budget,
+           on_start, on_batch) -> str:
+    # --- online fine-tuning hook (evolve/online.py): swapping mutator + training callback
+    if cfg.trainer is not None:
+        from evolve.online import attach
+
+        mutator, on_batch, _ = attach(r.run_dir, r.factory, r.run_id, cfg, mutator, on_batch)
+    # --- end of the online fine-tuning hook
+    if on_start:
+        on_start(search, budget)
+    try:
+        with mutator:
+            reason = Loop(search, mutator, box, budget, on_batch=on_batch).run()
+    except KeyboardInterrupt as exc:
+        _finish(r, "interrupted", str(exc) or "interrupted by the user (Ctrl-C)")
+        raise
+    except Exception as exc:
+        _finish(r, "failed", f"{type(exc).__name__}: {exc}"[:500])
+        if isinstance(exc, SQLAlchemyError):
+            raise RunError(describe(exc, r.url)) from None
+        raise
+    _finish(r, "finished", reason)
+    return reason
 
 
 def _finish(r: OpenRun, status: str, reason: str) -> None:
-    with repo.transaction(r.factory) as s:
-        repo.update_run(s, r.run_id, status=status, stop_reason=reason)
-        kind = {"finished": "stop", "failed": "error"}.get(status, status)
-        repo.add_event(s, r.run_id, kind, {"reason": reason})
+    """Record how the run stopped; if even that fails (the database is gone or damaged), the
+    status stays "running" and reads as interrupted once the lock is released."""
+    try:
+        with repo.transaction(r.factory) as s:
+            repo.update_run(s, r.run_id, status=status, stop_reason=reason)
+            kind = {"finished": "stop", "failed": "error"}.get(status, status)
+            repo.add_event(s, r.run_id, kind, {"reason": reason})
+    except SQLAlchemyError:
+        pass
 
 
 def status(run_dir: Path) -> dict:
-    """What `evolve status` shows, as plain data."""
+    """What `evolve status` shows, as plain data.  Reads only: the database is opened
+    read-only and a "running" run nobody holds the lock of reads as interrupted."""
+    run_dir = Path(run_dir)
     r = open_run(run_dir)
-    with repo.transaction(r.factory) as s:
-        run = repo.get_run(s, r.run_id)
-        c = dict(run.counters)
-        cells = repo.load_cells(s, r.run_id)
-        best = repo.get_program(s, r.run_id, c["best_seq"]) if c.get("best_seq") is not None else None
-        n_programs = repo.count_programs(s, r.run_id)
-        per_version = _per_policy_version(s, r.run_id)
+    try:
+        with database_errors(r), repo.transaction(r.factory) as s:
+            run = repo.get_run(s, r.run_id)
+            c = dict(run.counters)
+            cells = repo.load_cells(s, r.run_id)
+            best = repo.get_program(s, r.run_id, c["best_seq"]) if c.get("best_seq") is not None else None
+            n_programs = repo.count_programs(s, r.run_id)
+            per_version = _per_policy_version(s, r.run_id)
+            used = repo.last_event(s, r.run_id, "sandbox")
+    finally:
+        r.close()
+    state, reason = run.status, run.stop_reason
+    if state == "running" and not lock_held(run_dir):
+        state, reason = "interrupted", KILLED
     d = len(Problem.model_validate(run.problem).search_view().tests)
     solved_tests = set()
     for _, p in cells:
@@ -192,8 +248,10 @@ def status(run_dir: Path) -> dict:
         isl["best_fitness"] = max(isl["best_fitness"], p.fitness)
     elapsed = c.get("elapsed_s", 0.0)
     return {
-        "run_id": run.id, "problem": run.problem_id, "status": run.status,
-        "stop_reason": run.stop_reason, "iterations": c.get("iterations_done", 0),
+        "run_id": run.id, "problem": run.problem_id, "status": state,
+        "stop_reason": reason, "resume": resume_hint(run_dir) if state == "interrupted" else None,
+        "sandbox": (used.detail if used else {}).get("backend"), "jail": (used.detail if used else {}).get("jail"),
+        "iterations": c.get("iterations_done", 0),
         "iterations_planned": c.get("iterations_planned", 0),
         "iteration_budget": run.budget.get("iterations"), "programs": n_programs,
         "children": c.get("children", 0), "duplicates": c.get("duplicates", 0),

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EVOLVE_START = "# EVOLVE-BLOCK-START"
 EVOLVE_END = "# EVOLVE-BLOCK-END"
 REQUIREMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*(==[A-Za-z0-9.+!_-]+)?$"
+MAX_PROGRAM_CHARS = 1 << 20  # cap on any program text: initial, reference, candidate, trusted code
 
 
 class _Strict(BaseModel):
@@ -171,6 +172,13 @@ class Problem(_Strict):
         description="run settings the problem's own config suggests, as dotted run-config keys "
         "(loop.iterations, ...); the run config's own values win",
     )
+
+    @field_validator("initial_program", "reference_solution", "setup_code", "scorer_code", "evaluator_code")
+    @classmethod
+    def _capped(cls, v: str | None) -> str | None:
+        if v is not None and len(v) > MAX_PROGRAM_CHARS:
+            raise ValueError(f"{len(v)} characters, over the cap of {MAX_PROGRAM_CHARS} for a program")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> "Problem":

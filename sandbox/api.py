@@ -8,10 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from problems.model import Problem
 from sandbox.backends import resolve_backend, slot_class
 from sandbox.config import SandboxConfig
+from sandbox.isolation import SandboxUnavailable
 from sandbox.jobs import assemble, build_job
 from sandbox.pool import SlotPool
 from sandbox.requirements import RequirementError, missing, refusal
 from sandbox.results import EvalResult
+from sandbox.slots import SlotDied
 
 
 class Sandbox:
@@ -21,6 +23,7 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self.backend = resolve_backend(self.config)
         cls = slot_class(self.backend)
+        self.jail = cls.isolation(self.config)  # what confines candidates (reported to the user)
         self.pool = SlotPool(
             lambda index: cls.from_config(self.config, index),
             size=self.config.slots,
@@ -62,6 +65,19 @@ class Sandbox:
 
     def warm(self) -> None:
         self.pool.warm()
+
+    def start(self) -> None:
+        """Start every slot now: the check that the sandbox works here, before a caller writes
+        anything that depends on it.  Raises SandboxUnavailable (one line)."""
+        try:
+            self.pool.warm()
+        except SlotDied as exc:
+            self.close()
+            raise SandboxUnavailable(f"the {self.backend} sandbox did not start: {exc}") from None
+
+    def describe(self) -> dict[str, str]:
+        """What runs candidates: recorded in run events, shown by status and `sandbox run`."""
+        return {"backend": self.backend, "jail": self.jail}
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from sandbox.config import SandboxConfig
+from sandbox.isolation import SandboxUnavailable
 from sandbox.slots import Slot
 
 BACKENDS: dict[str, str] = {
@@ -22,17 +23,20 @@ def slot_class(name: str) -> type[Slot]:
 
 
 def resolve_backend(config: SandboxConfig) -> str:
-    """The configured backend, or for `auto` the best one that is usable here."""
+    """The configured backend, or for `auto` the best one that is usable here; raises
+    SandboxUnavailable (one line: each backend's reason) when none is."""
     if config.backend != "auto":
         ok, why = slot_class(config.backend).available(config)
         if not ok:
-            raise RuntimeError(f"sandbox backend {config.backend!r} is not usable: {why}")
+            raise SandboxUnavailable(f"sandbox backend {config.backend!r} is not usable: {why}")
         return config.backend
+    reasons = []
     for name in AUTO_ORDER:
         try:
-            ok, _ = slot_class(name).available(config)
-        except ImportError:
-            ok = False
+            ok, why = slot_class(name).available(config)
+        except ImportError as exc:
+            ok, why = False, f"cannot import it ({exc})"
         if ok:
             return name
-    raise RuntimeError("no sandbox backend is usable on this machine")
+        reasons.append(f"{name}: {why}")
+    raise SandboxUnavailable("no sandbox backend is usable on this machine: " + "; ".join(reasons))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 
 import click
 
-from sandbox.config import SandboxConfig
+from sandbox.config import ProcessOptions, SandboxConfig
 
 
 @click.group("sandbox")
@@ -20,34 +22,62 @@ def sandbox_group() -> None:
 @click.argument("program", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--problem", "problem_ref", required=True, help="problem id (e.g. builtin/..., humaneval/0) or path")
 @click.option("--backend", type=click.Choice(["auto", "process", "docker"]), default="auto", show_default=True)
+@click.option("--unsafe-rlimits-only", "unsafe", is_flag=True,
+              help="UNSAFE: with no bubblewrap/unshare, run the program with rlimits only (no isolation)")
 @click.option("--json", "as_json", is_flag=True, help="print the EvalResult as JSON")
-def run_command(program: Path, problem_ref: str, backend: str, as_json: bool) -> None:
+def run_command(program: Path, problem_ref: str, backend: str, unsafe: bool, as_json: bool) -> None:
     """Evaluate PROGRAM against a problem's tests and print the per-test results."""
     from problems.loaders import load_problem
     from sandbox.api import Sandbox
+    from sandbox.isolation import SandboxUnavailable
 
     try:
+        code = read_program(program)
         problem = load_problem(problem_ref)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
-    code = program.read_text(encoding="utf-8", errors="replace")
+    config = SandboxConfig(backend=backend, slots=1, process=ProcessOptions(unsafe_rlimits_only=unsafe))
     try:
-        with Sandbox(SandboxConfig(backend=backend, slots=1)) as box:
+        with Sandbox(config) as box:
             result = box.evaluate(problem, code)
-    except RuntimeError as exc:
+            used = box.describe()
+    except SandboxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        click.echo(json.dumps(result.model_dump(), indent=2))
+        click.echo(json.dumps({"sandbox": used, **result.model_dump()}, indent=2))
         return
-    _print_table(problem.id, result)
+    _print_table(problem.id, result, used["jail"])
 
 
-def _print_table(problem_id: str, result) -> None:
+def read_program(path: Path) -> str:
+    """A program file's text: a regular file (never a FIFO or device that could block or never
+    end), UTF-8, at most MAX_PROGRAM_CHARS characters; ValueError (one line) otherwise."""
+    from problems.model import MAX_PROGRAM_CHARS
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path}: not a regular file")
+        if st.st_size > 4 * MAX_PROGRAM_CHARS:
+            raise ValueError(f"{path}: {st.st_size} bytes, over the cap of {MAX_PROGRAM_CHARS} characters for a program")
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    if len(text) > MAX_PROGRAM_CHARS:
+        raise ValueError(f"{path}: {len(text)} characters, over the cap of {MAX_PROGRAM_CHARS} for a program")
+    return text
+
+
+def _print_table(problem_id: str, result, jail: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{problem_id}: fitness {result.fitness:.3f}, "
-                        f"{result.passed}/{len(result.outcomes)} passed ({result.backend}, {result.wall_ms:.0f} ms)")
+                        f"{result.passed}/{len(result.outcomes)} passed ({result.backend}, jail {jail}, "
+                        f"{result.wall_ms:.0f} ms)")
     for col in ("test", "stage", "status", "score", "ms", "message"):
         table.add_column(col)
     colours = {"passed": "green", "failed": "red", "skipped": "dim"}

@@ -15,7 +15,13 @@ class _Strict(BaseModel):
 
 class ProcessOptions(_Strict):
     jail: Literal["auto", "bwrap", "unshare", "none"] = Field(
-        default="auto", description="auto = bwrap, else unshare, else rlimits only"
+        default="auto",
+        description="auto = bwrap, else unshare; none = rlimits only (needs unsafe_rlimits_only)",
+    )
+    unsafe_rlimits_only: bool = Field(
+        default=False,
+        description="UNSAFE: allow candidates to run with rlimits only (no file-system or network"
+        " isolation) when no jail is usable, or with jail: none",
     )
     python: str | None = Field(default=None, description="interpreter for workers; default: system python3")
     uid_base: int = Field(default=60000, ge=1000, description="slot i runs candidates as uid_base + i")

@@ -201,6 +201,10 @@ class DockerSlot(Slot):
         finally:
             client.close()
 
+    @staticmethod
+    def isolation(config: SandboxConfig) -> str:
+        return "container"  # the supervisor inside runs workers with rlimits: the container is the jail
+
     def container_options(self) -> dict:
         """Keyword arguments for containers.create: the whole confinement, in one place."""
         from docker.types import LogConfig

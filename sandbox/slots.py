@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 
 from sandbox import jails, wire
 from sandbox.config import SandboxConfig
+from sandbox.isolation import IsolationUnavailable, resolve_jail
 from sandbox.requirements import find_site
 
 SANDBOX_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -46,6 +47,11 @@ class Slot(ABC):
     @abstractmethod
     def provides(config: SandboxConfig) -> dict[str, str]:
         """{package: version} that candidates can import (the built package site)."""
+
+    @staticmethod
+    @abstractmethod
+    def isolation(config: SandboxConfig) -> str:
+        """What confines candidates in this backend's slots (the jail, or the container)."""
 
     @abstractmethod
     def _launch(self) -> None:
@@ -99,10 +105,9 @@ class ProcessSlot(Slot):
     @classmethod
     def from_config(cls, config: SandboxConfig, index: int) -> "ProcessSlot":
         opts = config.process
-        jail = jails.best_jail() if opts.jail == "auto" else opts.jail
         uid = opts.uid_base + index if os.geteuid() == 0 else None
         site, _ = find_site(config.requirements, opts.python or jails.default_python())
-        return cls(opts.python, jail, uid, opts.nproc, str(site) if site else None)
+        return cls(opts.python, resolve_jail(opts), uid, opts.nproc, str(site) if site else None)
 
     @staticmethod
     def provides(config: SandboxConfig) -> dict[str, str]:
@@ -110,10 +115,15 @@ class ProcessSlot(Slot):
 
     @staticmethod
     def available(config: SandboxConfig) -> tuple[bool, str]:
-        jail = config.process.jail
-        if jail != "auto" and not jails.JAILS[jail].available():
-            return False, f"jail {jail!r} is not available on this machine"
+        try:
+            resolve_jail(config.process)
+        except IsolationUnavailable as exc:
+            return False, str(exc)
         return True, ""
+
+    @staticmethod
+    def isolation(config: SandboxConfig) -> str:
+        return resolve_jail(config.process)
 
     def _launch(self) -> None:
         cmd = [sys.executable, "-I", RUNNER_PATH, "supervise", "--jail", self.jail,

@@ -29,7 +29,7 @@ fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 EVOLVE="$VPO_ROOT/.venv/bin/evolve"
 "$EVOLVE" model prepare "$MODEL"
-if [ -f "$RUN_DIR/evolve.db" ]; then
+if [ -f "$RUN_DIR/run.json" ]; then
   echo "[discover] $RUN_DIR exists: resuming it" >&2
   exec "$EVOLVE" resume "$RUN_DIR" "$@"
 fi

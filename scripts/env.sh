@@ -4,19 +4,22 @@
 VPO_ROOT="${VPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 VPO_VENV="${VPO_VENV:-$VPO_ROOT/.venv}"
 
-# ensure_venv : .venv with the project (editable) and its test extras; CPU torch from the pin.
+# ensure_venv : .venv holding exactly the packages requirements.lock pins (every one with its
+# sha256; torch is the CPU wheel 2.13.0+cpu), plus the project itself, editable.  A venv that
+# already matches the lock is left alone.  Refresh the lock with `bash scripts/lock.sh`.
 ensure_venv() {
-  local stamp="$VPO_VENV/.vpo-installed" want
-  want="$(sha256sum "$VPO_ROOT/pyproject.toml" | cut -c1-16)"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  if [ ! -x "$VPO_VENV/bin/python" ]; then
+  local lock="$VPO_ROOT/requirements.lock" py="$VPO_VENV/bin/python"
+  local check=("$VPO_ROOT/scripts/lockcheck.py" "$lock" --project vpo-evolve)
+  if [ -x "$py" ] && "$py" "${check[@]}" 2>/dev/null; then return 0; fi
+  if [ ! -x "$py" ]; then
     echo "[env] creating $VPO_VENV" >&2
     python3 -m venv "$VPO_VENV"
   fi
-  "$VPO_VENV/bin/pip" install -q --upgrade pip >/dev/null
-  echo "[env] installing vpo-evolve and its dependencies" >&2
-  "$VPO_VENV/bin/pip" install -q -e "$VPO_ROOT[test]"
-  echo "$want" >"$stamp"
+  echo "[env] installing the locked dependencies ($lock)" >&2
+  "$py" -m pip install -q --require-hashes -r "$lock"
+  "$py" -m pip install -q --no-deps --no-build-isolation -e "$VPO_ROOT"
+  "$py" "${check[@]}"
+  date -u +%FT%TZ >"$VPO_VENV/.vpo-installed"
 }
 
 # ensure_postgres_binaries : initdb/pg_ctl for the PostgreSQL tests (they start their own server).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -85,3 +86,37 @@ def snapshot(run_dir: Path) -> dict:
             }
     finally:
         r.engine.dispose()
+
+
+def one_line_error(res) -> str:
+    """The error of a failed click invocation or subprocess: exactly one line, `Error: ...`."""
+    code = res.exit_code if hasattr(res, "exit_code") else res.returncode
+    text = (res.output if hasattr(res, "exit_code") else res.stdout + res.stderr).strip()
+    assert code != 0, text
+    assert "\n" not in text and text.startswith("Error: "), f"not one line:\n{text}"
+    return text
+
+
+def tree_state(root: Path) -> dict[str, str]:
+    """Every file under `root` (dotfiles included) -> sha256 of its bytes: 'nothing stored
+    changed' means this is equal before and after."""
+    root = Path(root)
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def finished_run(tmp: Path, iterations: int = 4) -> Path:
+    """`evolve seed` + `evolve run` (scripted mutator) of the toy problem in tmp/base."""
+    from click.testing import CliRunner
+
+    from evolve.cli import main
+
+    run_dir = tmp / "base"
+    for args in (["seed", problem_dir(tmp), "--run", run_dir, "--config",
+                  write_config(tmp / "c.yaml", {"loop": {"iterations": iterations}})],
+                 ["run", run_dir, "--mutator-plugin", PLUGIN]):
+        res = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    return run_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 
 import pytest
@@ -58,3 +59,12 @@ def _scan() -> list[str]:
         if uid in SANDBOX_UIDS or in_container:
             found.append(f"{pid} uid={uid} {cmd[:120]}")
     return found
+
+
+def sandbox_containers(owner: str | None = None) -> list[str]:
+    """Sandbox containers of one owner, by default this test process (other engineers' and CI's
+    runs may use the same engine at the same time: theirs are not ours to judge)."""
+    from sandbox.docker_slot import LABEL, LABEL_OWNER, current_owner
+
+    flt = ["--filter", f"label={LABEL}=1", "--filter", f"label={LABEL_OWNER}={owner or current_owner()}"]
+    return subprocess.run(["docker", "ps", "-aq", *flt], capture_output=True, text=True).stdout.split()

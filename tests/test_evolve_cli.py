@@ -69,7 +69,7 @@ def test_errors_are_one_line(tmp_path, run_dir):
     res = invoke("archive", "show", run_dir, 99999, ok=False)
     assert res.exit_code != 0 and "no program #99999" in res.output
     res = invoke("run", tmp_path / "nothing", ok=False)
-    assert "not a run directory" in res.output
+    assert "nothing: no such directory" in res.output and not (tmp_path / "nothing").exists()
     res = invoke("seed", problem_dir(tmp_path), "--run", run_dir, ok=False)
     assert "already seeded" in res.output
     res = invoke("seed", tmp_path / "missing-problem", "--run", tmp_path / "r", ok=False)

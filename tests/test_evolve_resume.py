@@ -80,7 +80,8 @@ def test_sigkill_at_random_points_then_resume_matches_uninterrupted(tmp_path):
             if not _kill_at_random_point(proc, run_dir, rnd):
                 break
             kills += 1
-            assert status(run_dir)["status"] == "running"  # killed: nothing marked it stopped
+            info = status(run_dir)  # killed: the database still says running, the lock is free
+            assert info["status"] == "interrupted" and info["resume"] == f"evolve resume {run_dir}"
             command = "resume"
         total_kills += kills
         cli("resume", str(run_dir), "--mutator-plugin", PLUGIN)

@@ -17,19 +17,11 @@ import pytest
 
 from problems.model import Problem
 from sandbox.config import SandboxConfig
-from tests.sandbox_support import open_sandbox
+from tests.sandbox_support import open_sandbox, sandbox_containers
 
 docker = pytest.importorskip("docker")
 
 LABEL = "vpo-evolve.sandbox"
-
-
-def _containers(owner: str | None = None) -> list[str]:
-    """Sandbox containers (of one owner, default this test process: others may run alongside)."""
-    from sandbox.docker_slot import LABEL_OWNER, current_owner
-
-    flt = ["--filter", f"label={LABEL}=1", "--filter", f"label={LABEL_OWNER}={owner or current_owner()}"]
-    return subprocess.run(["docker", "ps", "-aq", *flt], capture_output=True, text=True).stdout.split()
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +47,7 @@ def boxes(client):
     yield docker_box, process_box
     docker_box.close()
     process_box.close()
-    assert _containers() == [], "sandbox containers left behind"
+    assert sandbox_containers() == [], "sandbox containers left behind"
 
 
 # --------------------------------------------------------------------------- confinement
@@ -123,7 +115,7 @@ def test_candidate_sees_no_network_no_host_files_and_a_pid1_it_cannot_kill_or_re
 @pytest.mark.docker
 def test_scratch_space_is_scrubbed_between_candidates(client):
     """A candidate that fills /work, /tmp and /dev/shm cannot make the next one fail."""
-    before = set(_containers())
+    before = set(sandbox_containers())
     box = open_sandbox("docker", slots=1)  # one slot: both candidates share one container
     filler = textwrap.dedent("""
         import os
@@ -144,7 +136,7 @@ def test_scratch_space_is_scrubbed_between_candidates(client):
         assert box.evaluate(problem, honest).scores == [1.0]
     finally:
         box.close()
-    assert set(_containers()) <= before
+    assert set(sandbox_containers()) <= before
 
 
 # --------------------------------------------------------------------------- same vectors

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import threading
 import uuid
 from pathlib import Path
@@ -13,9 +12,10 @@ import pytest
 
 from problems.model import Problem
 from tests.hostile.corpus import CASES, Case
-from tests.sandbox_support import BACKENDS, open_sandbox, sandbox_processes
+from tests.sandbox_support import BACKENDS, open_sandbox, sandbox_containers, sandbox_processes
 
 GOOD = "def solve(x):\n    return x + 1\n"
+REPO_ROOT = Path(__file__).resolve().parent.parent  # this checkout, wherever it was cloned
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -25,8 +25,7 @@ def box(request):
     sandbox.close()
     assert sandbox_processes() == [], "candidate processes survived the sandbox"
     if request.param == "docker":
-        left = subprocess.run(["docker", "ps", "-aq", "--filter", "label=vpo-evolve.sandbox=1"],
-                              capture_output=True, text=True).stdout.split()
+        left = sandbox_containers()
         assert left == [], f"containers left behind: {left}"
 
 
@@ -67,7 +66,7 @@ def test_writes_outside_the_work_dir_never_reach_the_host(box, tmp_path):
     target_dir.mkdir()
     target_dir.chmod(0o777)
     token = uuid.uuid4().hex
-    targets = [str(target_dir / "pwned"), f"/tmp/pwned-{token}", f"/root/pwned-{token}", f"/work/main/pwned-{token}"]
+    targets = [str(target_dir / "pwned"), f"/tmp/pwned-{token}", f"/root/pwned-{token}", str(REPO_ROOT / f"pwned-{token}")]
     program = (
         "def solve(paths):\n    done = []\n    for p in paths:\n        try:\n"
         "            with open(p, 'w') as f:\n                f.write('owned')\n            done.append(p)\n"

@@ -46,6 +46,11 @@ def add_event(s: Session, run_id: str, kind: str, detail: dict[str, Any],
     s.add(Event(run_id=run_id, kind=kind, detail=detail, batch_index=batch_index))
 
 
+def last_event(s: Session, run_id: str, kind: str) -> Event | None:
+    q = select(Event).where(Event.run_id == run_id, Event.kind == kind)
+    return s.scalars(q.order_by(Event.id.desc()).limit(1)).first()
+
+
 def events(s: Session, run_id: str, kind: str | None = None) -> Sequence[Event]:
     q = select(Event).where(Event.run_id == run_id)
     if kind:

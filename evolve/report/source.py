@@ -10,12 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.engine import make_url
 
-from evolve.db.engine import make_engine
+from evolve.db.engine import make_engine, sqlite_url
 
 RUN_FILE = "run.json"  # evolve.runs.RUN_FILE (not imported: evolve.runs pulls in the loop)
 
@@ -44,8 +43,7 @@ def readonly_engine(url: str) -> tuple[Engine, str]:
         path = make_url(url).database
         if not path or not Path(path).is_file():
             raise ReportError(f"{path}: database file not found")
-        uri = f"sqlite:///file:{quote(str(Path(path).resolve()))}?mode=ro&uri=true"
-        return create_engine(uri, connect_args={"timeout": 30.0}), str(path)
+        return make_engine(url, readonly=True), str(path)  # leaves no -wal/-shm; works on read-only dirs
     engine = make_engine(url)
 
     @event.listens_for(engine, "connect")
@@ -62,7 +60,9 @@ def open_source(run_dir: Path) -> Source:
         raise ReportError(f"{run_dir}: not a run directory (no {RUN_FILE})")
     try:
         meta = json.loads(meta_path.read_text())
-        run_id, url = str(meta["run_id"]), str(meta["database_url"])
+        run_id = str(meta["run_id"])
+        # relocatable runs name their SQLite file relative to the run dir (evolve.rundir.RunFile)
+        url = str(meta["database_url"]) if "database_url" in meta else sqlite_url(Path(run_dir) / meta["database_file"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ReportError(f"{meta_path}: unreadable run file ({type(exc).__name__}: {exc})") from None
     engine, where = readonly_engine(url)

@@ -14,13 +14,23 @@ from problems.errors import ProblemFormatError, from_validation
 from problems.model import EVOLVE_END, EVOLVE_START, Problem
 
 
+MAX_FILE_BYTES = 64 << 20  # cap on any one problem file (tests with large inputs included)
+
+
 def read_text(path: Path) -> str:
     try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ProblemFormatError("not a regular file", file=path)
+        if size > MAX_FILE_BYTES:
+            raise ProblemFormatError(f"{size} bytes, over the cap of {MAX_FILE_BYTES} for a problem file", file=path)
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ProblemFormatError("file not found", file=path) from None
     except UnicodeDecodeError as exc:
-        raise ProblemFormatError(f"not UTF-8 text ({exc.reason})", file=path) from None
+        raise ProblemFormatError(f"not UTF-8 text (byte {exc.start}: {exc.reason})", file=path) from None
+    except OSError as exc:
+        raise ProblemFormatError(f"cannot read: {exc.strerror}", file=path) from None
 
 
 def load_yaml(path: Path) -> Any:

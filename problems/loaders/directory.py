@@ -63,6 +63,9 @@ def load_one(root: Path) -> Problem:
         _resolve_text(root, spec_path, data, field, default)
     if "initial_program" not in data:
         raise ProblemFormatError("missing file", file=root / "initial_program.py")
+    if not isinstance(data.get("statement"), str) or not data["statement"].strip():
+        raise ProblemFormatError("required: the problem statement (statement: in problem.yaml, or a statement.md file)",
+                                 file=spec_path, field="statement")
     require_markers(data["initial_program"], file=root / "initial_program.py", field="initial_program")
     data["tests"] = _collect_tests(root, spec_path, data.get("tests"))
     source = data.get("source") if isinstance(data.get("source"), dict) else {}

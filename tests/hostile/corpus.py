@@ -39,13 +39,13 @@ CASES = [
     Case("stdout_flood",
          "import sys\ndef solve(x):\n    for _ in range(100):\n        sys.stdout.write('x' * 10**6)\n"
          "    return x + 1\n",
-         statuses=("error",), message="output limit"),
+         statuses=("error",), message="output limit", time_limit=5.0),
     Case("stdout_flood_raw_fd",
          "import os\ndef solve(x):\n    for _ in range(100):\n        os.write(1, b'y' * 10**6)\n"
          "    return x + 1\n",
-         statuses=("error",), message="output limit"),
+         statuses=("error",), message="output limit", time_limit=5.0),
     Case("stdout_flood_script", "print('z' * 100_000_000)\n", mode="stdio",
-         statuses=("error",), message="output limit"),
+         statuses=("error",), message="output limit", time_limit=5.0),
     Case("os_exit", "import os\ndef solve(x):\n    os._exit(0)\n",
          args=[[1], [2]], statuses=("crashed",), message="exited with status 0"),
     Case("sys_exit", "import sys\ndef solve(x):\n    sys.exit(3)\n",

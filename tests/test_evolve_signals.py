@@ -1,0 +1,98 @@
+"""Stopping a run from outside: SIGTERM is handled like Ctrl-C (recorded as interrupted, exit
+143/130, one line with the resume command); after kill -9 nothing can record anything, so
+`evolve status` checks the run's lock and reads the run as interrupted.  In every case what was
+stored stays stored and `evolve resume` finishes the budget."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evolve.runs import KILLED, status
+from tests.evolve_support import PLUGIN, ROOT, cli, problem_dir, snapshot, write_config
+
+ITERATIONS = 24
+
+
+def _start(run_dir: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRIPTED_DELAY_S": "0.2"}
+    # as a command typed at a terminal: SIGINT at its default even when this test runs as a
+    # background job (whose shell set it to "ignore", which a child inherits and Python honours)
+    return subprocess.Popen([sys.executable, "-c", "from evolve.cli import main; main()", "run", str(run_dir),
+                             "--mutator-plugin", PLUGIN],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def _stop_midway(run_dir: Path, sig: int) -> subprocess.CompletedProcess:
+    proc = _start(run_dir)
+    deadline = time.monotonic() + 120
+    while status(run_dir)["iterations"] < 6 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the run ended before it could be stopped"
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.fixture
+def run_dir(tmp_path) -> Path:
+    d = tmp_path / "run"
+    cli("seed", str(problem_dir(tmp_path)), "--run", str(d), "--config",
+        str(write_config(tmp_path / "c.yaml", {"loop": {"iterations": ITERATIONS}})))
+    return d
+
+
+def _resume_keeps_everything(run_dir: Path) -> None:
+    before = snapshot(run_dir)["programs"]
+    assert before and [p[0] for p in before] == list(range(len(before)))
+    cli("resume", str(run_dir), "--mutator-plugin", PLUGIN)
+    after = snapshot(run_dir)["programs"]
+    assert after[: len(before)] == before  # nothing stored before the stop was lost or changed
+    info = status(run_dir)
+    assert info["status"] == "finished" and info["iterations"] == ITERATIONS
+
+
+@pytest.mark.parametrize("sig, code, why, reason", [
+    (signal.SIGTERM, 143, "terminated (SIGTERM)", "terminated by SIGTERM"),
+    (signal.SIGINT, 130, "interrupted (Ctrl-C)", "interrupted by the user (Ctrl-C)"),
+])
+def test_sigterm_and_ctrl_c_stop_cleanly_and_print_the_resume_command(run_dir, sig, code, why, reason):
+    res = _stop_midway(run_dir, sig)
+    assert res.returncode == code, res.stderr
+    assert res.stderr.strip() == (f"{why}: the run stopped cleanly; continue it with "
+                                  f"`evolve resume {run_dir}`"), res.stderr
+    info = status(run_dir)
+    assert (info["status"], info["stop_reason"]) == ("interrupted", reason)
+    assert info["resume"] == f"evolve resume {run_dir}"
+    _resume_keeps_everything(run_dir)
+
+
+def test_kill_9_reads_as_interrupted_with_the_resume_command(run_dir):
+    res = _stop_midway(run_dir, signal.SIGKILL)
+    assert res.returncode == -signal.SIGKILL
+    info = status(run_dir)
+    assert (info["status"], info["stop_reason"], info["resume"]) == (
+        "interrupted", KILLED, f"evolve resume {run_dir}")
+    text = " ".join(cli("status", str(run_dir)).stdout.split())
+    assert "status interrupted" in text and f"continue it with: evolve resume {run_dir}" in text
+    _resume_keeps_everything(run_dir)
+
+
+def test_a_live_run_reads_as_running(run_dir):
+    proc = _start(run_dir)
+    try:
+        deadline = time.monotonic() + 120
+        while status(run_dir)["iterations"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        info = status(run_dir)
+        assert (info["status"], info["resume"]) == ("running", None)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=120)
