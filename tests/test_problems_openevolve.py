@@ -172,7 +172,11 @@ def test_seed_applies_config_yaml_where_the_run_config_is_silent(tmp_path: Path)
 
     config = tmp_path / "c.yaml"
     config.write_text("loop: {iterations: 5}\nsandbox: {backend: process, slots: 1}\n")
-    cfg = seed(str(CIRCLES), tmp_path / "run", config).config
+    from evolve.config import load_config
+    from evolve.runs import CONFIG_FILE
+
+    seed(str(CIRCLES), tmp_path / "run", config)
+    cfg = load_config(tmp_path / "run" / CONFIG_FILE)  # the expanded config the run stored
     assert cfg.loop.iterations == 5  # the run's own config wins
     assert cfg.islands.count == 3 and cfg.mutation.sampling.temperature == 0.7 and cfg.loop.seed == 42
 
