@@ -121,7 +121,7 @@ def main() -> None:
     ap.add_argument("--name", default="answer_quality")
     ap.add_argument("--examples", type=int, default=2, help="completion texts kept per setup")
     ap.add_argument("--scaffold-set", default="", help="scaffold settings to try, k=v,k=v"
-                    " (e.g. resample_copies=4,retry_temperature=0.3)")
+                    " (e.g. resample=4,retry_temperature=0.3)")
     ap.add_argument("--quick", action="store_true", help="tiny from-scratch LM, 2 problems")
     args = ap.parse_args()
     args.scaffold_set = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.scaffold_set.split(",") if kv)}

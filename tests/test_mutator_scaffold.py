@@ -9,7 +9,7 @@ import torch
 
 from evolve.mutations import mutate
 from evolve.mutations.fences import answer_end
-from evolve.mutations.scaffold import CopyCheck, Scaffold, ScaffoldConfig, build_scaffold
+from evolve.mutations.scaffold import AnswerCheck, Scaffold, ScaffoldConfig, build_scaffold
 from evolve.mutator import SamplingParams, TransformersConfig, build_mutator
 from tests.test_mutator_transformers import full_logprobs
 
@@ -146,7 +146,7 @@ def test_copies_are_resampled_and_leave_no_trace_in_the_sequence(mutator):
     tokens are masked out of the cache, so every kept token's log-prob is the model's given the
     KEPT sequence alone (a teacher-forced pass over it), and copies only survive when the
     retries run out."""
-    sc = build_scaffold(3, "rewrite", PARENT, ScaffoldConfig(resample_copies=3, max_answer_tokens=30,
+    sc = build_scaffold(3, "rewrite", PARENT, ScaffoldConfig(resample=3, max_answer_tokens=30,
                                                              retry_temperature=0.5), 150)
     params = SamplingParams(temperature=1.0, max_tokens=150, seed=4, scaffold=sc)
     with fence_bias(mutator, strength=11.0):
@@ -160,15 +160,15 @@ def test_copies_are_resampled_and_leave_no_trace_in_the_sequence(mutator):
                 assert [x for x, _ in got] == pytest.approx([y for _, y in got], abs=1e-4)
     assert sum(c.discarded_tokens for c in flat) > 0  # copies happened and were resampled
     assert any(c.temperatures and max(c.temperatures) > 1.0 for c in flat)  # kept hot retries
-    fewer = sc.model_copy(update={"resample_copies": 0})
+    fewer = sc.model_copy(update={"resample": 0})
     with fence_bias(mutator, strength=11.0):
         plain = mutator.generate(PROMPTS, n=3, params=params.model_copy(update={"scaffold": fewer}),
                                  parents=[PARENT] * len(PROMPTS))
     assert all(c.discarded_tokens == 0 for g in plain for c in g)
 
     def copies(c) -> int:
-        """Answers of `c` that repeat the parent or an earlier answer (CopyCheck's own rule)."""
-        check, n = CopyCheck(PARENT, sc), 0
+        """Answers of `c` that repeat the parent or an earlier answer (AnswerCheck's own rule)."""
+        check, n = AnswerCheck(PARENT, sc), 0
         for k, part in enumerate(c.text.split("### Answer")[1:]):
             code = part.split("```python\n", 1)[-1].split("\n\n### ")[0]
             n += not check.accept(k, code.removeprefix("# EVOLVE-BLOCK-START\n"))

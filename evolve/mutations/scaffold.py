@@ -35,17 +35,17 @@ class Scaffold(BaseModel):
         description="sampled tokens one answer may take; past it the harness moves on to the"
         " next answer (the cut answer is usually unusable, the later ones are not lost)",
     )
-    resample_copies: int = Field(
+    resample: int = Field(
         default=0, ge=0,
-        description="times an answer whose program repeats the parent or an earlier answer is"
-        " discarded and sampled again (its tokens leave the sequence); 0 = keep copies",
+        description="times an unusable answer (no valid program, or a copy of the parent or of an"
+        " earlier answer) is discarded and sampled again (its tokens leave the sequence)",
     )
     format: FormatMode = Field(default="rewrite", description="what the answers' code holds")
     retry_temperature: float = Field(
         default=0.0, ge=0,
-        description="added to the sampling temperature at each resample of a copied answer (the"
-        " model copies with high confidence; a hotter retry escapes; tokens record their"
-        " temperature, so the learner scores them at it)",
+        description="added to the sampling temperature at each resample (the model copies with"
+        " high confidence; a hotter retry escapes; tokens record their temperature, so the"
+        " learner scores them at it)",
     )
 
     @property
@@ -53,32 +53,35 @@ class Scaffold(BaseModel):
         return len(self.openings)
 
 
-class CopyCheck:
-    """Is a finished answer a copy: a program equal to the parent or to an earlier answer's?
+class AnswerCheck:
+    """Is a finished answer usable: a valid program, different from the parent and from every
+    earlier answer's program?
 
-    Small models copy what they just read: the current program, or the answer above.  Such an
-    answer is worth nothing to the search (it is `unchanged` or a `duplicate`), so a scaffolded
-    backend may discard it and sample the answer again (`Scaffold.resample_copies`)."""
+    Small models copy what they just read (the current program, or the answer above) and now and
+    then write code that does not compile or ramble past their token cap.  Such an answer is
+    worth nothing to the search (`unchanged`, `duplicate`, `syntax_error`, `malformed`), so a
+    scaffolded backend discards it and samples the answer again (`Scaffold.resample`).  The
+    resampled completion is then a draw from the model conditioned on usable answers: the
+    learner still scores every kept token by the model's own log-prob."""
 
     def __init__(self, parent: str | None, scaffold: Scaffold):
         self.parent, self.scaffold = parent, scaffold
         self.keys: set[str] = {normalize_code(parent)} if parent is not None else set()
 
     def accept(self, k: int, code: str) -> bool:
-        """Record answer k's program (opening k + `code`); False when it is a copy."""
+        """Record answer k's program (opening k + `code`); False when it is not usable."""
         if self.parent is None:
             return True
         key = answer_key(self.parent, self.scaffold.openings[k], code, self.scaffold.format)
-        if key is None:
-            return True  # no program: a different failure, not a copy
-        if key in self.keys:
+        if key is None or key in self.keys:
             return False
         self.keys.add(key)
         return True
 
 
 def answer_key(parent: str, opening: str, code: str, fmt: FormatMode) -> str | None:
-    """The normalised program that one scaffolded answer makes of `parent` (None if none)."""
+    """The normalised program that one scaffolded answer makes of `parent`: None if it makes
+    no valid program (no code, not applicable, a syntax error)."""
     text = opening.lstrip("\n") + code
     if not text.rstrip().endswith(FENCE_TOKEN):
         text += "\n" + FENCE_TOKEN
@@ -87,7 +90,7 @@ def answer_key(parent: str, opening: str, code: str, fmt: FormatMode) -> str | N
         return None
     res = apply_answer(parent, parsed.answers[0])
     if res.ok and res.code is not None:
-        return normalize_code(res.code)
+        return None if res.syntax_error else normalize_code(res.code)
     return normalize_code(parent) if res.reason == "edit leaves the program unchanged" else None
 
 
@@ -112,14 +115,15 @@ class ScaffoldConfig(BaseModel):
         default=None, ge=1,
         description="per-answer budget of sampled tokens; null = max_tokens / m",
     )
-    resample_copies: int = Field(
+    resample: int = Field(
         default=4, ge=0, le=10,
-        description="an answer repeating the parent or an earlier answer is discarded and"
-        " sampled again, up to this many times (measured in benchmarks/answer_quality.py)",
+        description="an unusable answer (no valid program, or a repeat of the parent or an"
+        " earlier answer) is discarded and sampled again, up to this many times (measured in"
+        " benchmarks/answer_quality.py)",
     )
     retry_temperature: float = Field(
         default=0.1, ge=0, le=2,
-        description="added to the temperature at each resample of a copied answer (measured:"
+        description="added to the temperature at each resample of an answer (measured:"
         " 0.3 per retry reaches T = 2 and writes garbage; 0.1 escapes copies without it)",
     )
 
@@ -155,5 +159,5 @@ def build_scaffold(m: int, mode: FormatMode, parent: str, config: ScaffoldConfig
             head = "\n\n" + head + config.later_heading.format(earlier=_earlier(k))
         openings.append(f"{head}\n{code_start}")
     cap = config.max_answer_tokens or max(1, max_tokens // m)
-    return Scaffold(openings=openings, max_answer_tokens=cap, resample_copies=config.resample_copies,
+    return Scaffold(openings=openings, max_answer_tokens=cap, resample=config.resample,
                     format=mode, retry_temperature=config.retry_temperature)

@@ -96,8 +96,8 @@ class Mutator(ABC):
         parents: list[str] | None = None,
     ) -> list[list[Completion]]:
         """For each prompt, `n` completions (one group), in prompt order.  `parents`: the
-        program each prompt asks to change; scaffolded generation resamples answers that copy
-        it or an earlier answer (`Scaffold.resample_copies`)."""
+        program each prompt asks to change; scaffolded generation resamples answers that make no
+        valid program or copy it or an earlier answer (`Scaffold.resample`)."""
 
     @abstractmethod
     def load_adapter(self, version: int, path: Path) -> None:

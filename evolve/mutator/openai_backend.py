@@ -22,7 +22,7 @@ from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import OpenAIConfig, SamplingParams
 from evolve.mutator.http import HTTPError, request_json
 from evolve.mutations.fences import FENCE_TOKEN, answer_end, end_of_blocks
-from evolve.mutations.scaffold import CopyCheck
+from evolve.mutations.scaffold import AnswerCheck
 
 log = logging.getLogger("evolve.mutator.openai")
 
@@ -92,7 +92,7 @@ class OpenAIMutator(Mutator):
         token-level backends, without token ids (the server pauses at every "```")."""
         sc = params.scaffold
         assert sc is not None
-        check = CopyCheck(parent, sc)
+        check = AnswerCheck(parent, sc)
         text, finish = "", "length"
         for k, opening in enumerate(sc.openings):
             text += opening
@@ -109,8 +109,8 @@ class OpenAIMutator(Mutator):
                     if answer_end(seg) is None and calls < 8:
                         continue  # a fence inside a line is code: go on
                 cut = answer_end(seg)
-                if cut is not None and not check.accept(k, seg[:cut]) and retries < sc.resample_copies:
-                    seg, retries = "", retries + 1  # a copy: sample the answer again
+                if not check.accept(k, seg if cut is None else seg[:cut]) and retries < sc.resample:
+                    seg, retries = "", retries + 1  # unusable: sample the answer again
                     continue
                 break
             cut = answer_end(seg)

@@ -19,7 +19,7 @@ class Row:
     cols: list[int] = field(default_factory=list)  # KV-cache column of each token (in process)
     temps: list[float] = field(default_factory=list)  # temperature each token was sampled at
     base_temp: float = 1.0
-    retry_step: float = 0.0  # added to the temperature at each resample of a copied answer
+    retry_step: float = 0.0  # added to the temperature at each resample of an unusable answer
     forced: deque = field(default_factory=deque)  # harness tokens still to feed
     segments: list[tuple[int, int]] = field(default_factory=list)  # answers' sampled spans
     seg: int = 0  # where the current answer's sampled code starts

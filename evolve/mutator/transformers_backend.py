@@ -18,7 +18,7 @@ from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, TransformersConfig
 from evolve.mutator.models import MODEL_SPECS, is_prepared, model_dir
 from evolve.mutations.fences import answer_end, closed_code_blocks
-from evolve.mutations.scaffold import CopyCheck, Scaffold
+from evolve.mutations.scaffold import AnswerCheck, Scaffold
 from evolve.mutator.rows import Row
 from trainer.peft_quiet import peft_quiet
 
@@ -155,7 +155,7 @@ class TransformersMutator(Mutator):
         size = self.config.max_batch
         for start in range(0, len(jobs), size):
             chunk = jobs[start : start + size]
-            checks = [CopyCheck(parents[i] if parents else None, params.scaffold)
+            checks = [AnswerCheck(parents[i] if parents else None, params.scaffold)
                       for i, _ in chunk] if params.scaffold is not None else None
             for (i, ids), row in zip(chunk, self._sample([j[1] for j in chunk], params, gen, checks)):
                 out[i].append(self._completion(ids, row, params))
@@ -197,7 +197,7 @@ class TransformersMutator(Mutator):
 
     @torch.inference_mode()
     def _sample(self, batch: list[list[int]], params: SamplingParams, gen: torch.Generator,
-                checks: list[CopyCheck] | None = None) -> list[Row]:
+                checks: list[AnswerCheck] | None = None) -> list[Row]:
         """Batched sampling with a KV cache.  With a scaffold, the first opening is prefilled with
         the prompt and later openings are fed one token per step (forced, never re-prefilled);
         an answer discarded as a copy leaves the sequence by masking its cache columns."""
@@ -270,20 +270,19 @@ class TransformersMutator(Mutator):
         return state
 
     def _scaffold_step(self, st: Row, sc: Scaffold, openings: list[list[int]],
-                       check: CopyCheck | None) -> bool:
+                       check: AnswerCheck | None) -> bool:
         """After a sampled token: close the answer at its fence (or its token cap), then queue
-        the next opening or finish the completion.  True when the closed answer is a copy to
-        sample again (the caller rewinds)."""
+        the next opening or finish the completion.  True when the finished answer is not usable
+        (evolve.mutations.scaffold.AnswerCheck) and is to be sampled again (the caller rewinds)."""
         closed = "`" in self.tokenizer.decode(st.toks[-1:]) and \
             answer_end(self._text(st.toks[st.seg:])) is not None
         capped = sc.max_answer_tokens is not None and st.answer_tokens >= sc.max_answer_tokens
         if not (closed or capped):
             return False
         k = len(st.segments) - 1
-        if closed and check is not None:
-            code = self._segment_text(st, k)
-            if not check.accept(k, code) and st.retries < sc.resample_copies:
-                return True
+        if check is not None and not check.accept(k, self._segment_text(st, k)) \
+                and st.retries < sc.resample:
+            return True
         if k == len(openings) - 1:
             st.finish_as("stop" if closed else "length")
         else:

@@ -19,7 +19,7 @@ from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, VLLMConfig
 from evolve.mutator.http import HTTPError, request_json
 from evolve.mutations.fences import FENCE_TOKEN, answer_end, end_of_blocks
-from evolve.mutations.scaffold import CopyCheck, Scaffold
+from evolve.mutations.scaffold import AnswerCheck, Scaffold
 
 log = logging.getLogger("evolve.mutator.vllm")
 
@@ -171,7 +171,7 @@ class VLLMMutator(Mutator):
         sequence (prefix caching keeps the re-sent prefix cheap).  The same rules as the
         in-process sampler, step for step, so greedy runs give the same tokens."""
         sc: Scaffold = params.scaffold  # type: ignore[assignment]
-        check = CopyCheck(parent, sc)
+        check = AnswerCheck(parent, sc)
         prompt_ids = self._prompt_ids(prompt)
         seq = _ScaffoldedSequence(params.temperature)
         for k, opening in enumerate(sc.openings):
@@ -187,8 +187,9 @@ class VLLMMutator(Mutator):
                 if end == "eos":
                     seq.finish = "stop"
                     return seq.completion(prompt_ids, version)
-                if end == "closed" and not check.accept(k, seq.text[mark[1]:]) and retries < sc.resample_copies:
-                    seq.rollback(mark)  # a copy: it leaves the sequence, the answer is sampled again
+                if end in ("closed", "capped") and not check.accept(k, seq.text[mark[1]:]) \
+                        and retries < sc.resample:  # accept() first: it records usable answers
+                    seq.rollback(mark)  # unusable: it leaves the sequence, the answer is sampled again
                     retries += 1
                     continue
                 break
