@@ -3,4 +3,4 @@ virtualenv can break)."""
 
 from evolve.cli import main
 
-main()
+main(prog_name="evolve")

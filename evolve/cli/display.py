@@ -151,6 +151,7 @@ class LiveDisplay:
         self._polled = 0.0
         self._reader = None  # the refresh thread's read-only view of the run
         self._search = None  # the search while the run goes (set by on_start)
+        self.started = False
         self._lock = threading.Lock()
         self._live = Live(console=console, get_renderable=self._renderable, refresh_per_second=1,
                           transient=False) if console.is_terminal else None
@@ -161,6 +162,7 @@ class LiveDisplay:
         c, cfg = search.counters, search.config
         self._base_s, self._t0 = c.elapsed_s, time.monotonic()
         self._search = search
+        self.started = True
         self.batches_seen = c.batches_done
         self.history = [c.best_fitness] if c.best_seq is not None else []
         self._set_phase(f"generating batch {c.batches_done} ({cfg.loop.batch_size} prompts x "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -127,6 +128,8 @@ def _drive(run_dir: Path, resume: bool, iterations: int | None, minutes: float |
     except user_errors() as exc:
         raise fail(exc) from None
     stop: KeyboardInterrupt | None = None
+    # nothing but the panel draws on the screen: no download or weight-loading progress bars
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     display = LiveDisplay(console, run_dir, title=f"vpo-evolve · {run_dir}",
                           hint="Ctrl-C stops cleanly; the run can be resumed")
     with _run_log(run_dir) as log:
@@ -142,7 +145,7 @@ def _drive(run_dir: Path, resume: bool, iterations: int | None, minutes: float |
         logged = log.warnings
         where = run_dir / RUN_LOG if (run_dir / RUN_LOG).exists() else None
     try:
-        print_summary(console, run_dir, where, logged)
+        print_summary(console, run_dir, where, logged, display.elapsed() if display.started else None)
     except (KeyboardInterrupt, *user_errors()) as exc:  # the summary never hides how the run ended
         if isinstance(exc, KeyboardInterrupt) and stop is None:
             stop = exc

@@ -51,9 +51,11 @@ def continue_hint(run_dir: Path, status: str, reason: str, elapsed_s: float, ite
     return f"evolve run {q} --iterations N --minutes M   (a larger budget; this one is spent)"
 
 
-def print_summary(console: Console, run_dir: Path, run_log: Path | None = None, warnings: int = 0) -> None:
+def print_summary(console: Console, run_dir: Path, run_log: Path | None = None, warnings: int = 0,
+                  elapsed_s: float | None = None) -> None:
     """The end-of-run summary, read from the run's database (read-only); `run_log` is the run's
-    log file (with `warnings` warnings logged this session)."""
+    log file (with `warnings` warnings logged this session); `elapsed_s` the active time as the
+    driving process measured it (the stored figure counts completed batches only)."""
     run_dir = Path(run_dir)
     r = open_run(run_dir)
     try:
@@ -66,6 +68,7 @@ def print_summary(console: Console, run_dir: Path, run_log: Path | None = None, 
     finally:
         r.close()
     tests = Problem.model_validate(run.problem).search_view().tests
+    elapsed = max(p.elapsed_s, elapsed_s or 0.0)
     console.rule(f"[bold]{p.status}: {run.stop_reason or '-'}[/bold]", align="left")
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan", no_wrap=True)
@@ -77,7 +80,7 @@ def print_summary(console: Console, run_dir: Path, run_log: Path | None = None, 
                                      f"{p.best_passed}/{len(tests)} tests passed, by adapter v{best.policy_version}"
                      if best.origin == "child" else
                      f"#{best.seq}, fitness {best.fitness:.4f}: the initial program (not beaten yet)")
-    grid.add_row("time", f"{clock(p.elapsed_s)} of active search, {p.batches_done} batches, "
+    grid.add_row("time", f"{clock(elapsed)} of active search, {p.batches_done} batches, "
                          f"{p.iterations_done} prompts")
     if acct:
         grid.add_row("answers", f"{acct['answers']:,.0f} asked, {acct['usable']:,.0f} usable "
@@ -96,7 +99,7 @@ def print_summary(console: Console, run_dir: Path, run_log: Path | None = None, 
     q = shlex.quote(str(run_dir))
     grid.add_row("the run", f"{run_dir}  (database {where}; "
                             f"`evolve status {q}`, `evolve archive ls {q}`)")
-    grid.add_row("continue", continue_hint(run_dir, p.status, run.stop_reason or "", p.elapsed_s,
+    grid.add_row("continue", continue_hint(run_dir, p.status, run.stop_reason or "", elapsed,
                                                 p.iterations_done))
     grid.add_row("report", f"evolve report {q} -o {shlex.quote(str(run_dir / 'report.html'))} --open")
     if best is not None:
