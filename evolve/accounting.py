@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
 from evolve.db.models import Batch, Program
@@ -39,6 +39,19 @@ class BatchStats(BaseModel):
     generate_s: float | None = None
     evaluate_s: float | None = None
     learn_s: float | None = None
+
+
+class AccountingError(ValueError):
+    """A batch's stored stats do not parse (one line naming the batch and the field)."""
+
+
+def stats_of(batch_index: int, raw: dict) -> BatchStats:
+    try:
+        return BatchStats.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise AccountingError(f"batches.stats of batch {batch_index}: {where}: {err['msg']}") from None
 
 
 ACCOUNT_ROWS = (  # (key of `totals`, label, format): how the report and `evolve status` show them
@@ -119,8 +132,9 @@ def count_improvements(rows: Iterable[tuple[float, bool, str]]) -> int:
 def run_totals(s, run_id: str) -> dict[str, float]:
     """A run's accounting from its database session `s`: the summed stats of its done batches
     (`totals`), with the costs per improvement when every done batch recorded stats."""
-    done = s.execute(select(Batch.stats).where(Batch.run_id == run_id, Batch.status == "done")).scalars().all()
-    recorded = [BatchStats.model_validate(x) for x in done if x is not None]
+    done = s.execute(select(Batch.batch_index, Batch.stats)
+                     .where(Batch.run_id == run_id, Batch.status == "done")).all()
+    recorded = [stats_of(i, x) for i, x in done if x is not None]
     rows = s.execute(select(Program.fitness, Program.error != "", Program.origin)
                      .where(Program.run_id == run_id).order_by(Program.seq))
     complete = len(recorded) == len(done)

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from evolve.accounting import BatchStats, totals
+from evolve.accounting import BatchStats, stats_of, totals
 from evolve.db import repo
 from evolve.db.models import Batch, Cell, Event, Program, Run
 from evolve.map_elites import PASS_SCORE
@@ -74,7 +74,25 @@ def _ago(t: datetime | None) -> float | None:
     return max(0.0, (datetime.now(timezone.utc) - t).total_seconds())
 
 
-def read_progress(s, run_id: str) -> Progress:
+class BatchStatsCache:
+    """The done batches' stats, read incrementally: a live display re-reads only the newest two
+    batches (the learner adds its seconds to the batch it trained after; a run of tens of
+    thousands of batches is not re-parsed every few seconds)."""
+
+    def __init__(self) -> None:
+        self.stats: dict[int, BatchStats] = {}
+
+    def read(self, s, run_id: str) -> list[BatchStats]:
+        since = max(self.stats, default=0) - 1
+        q = (select(Batch.batch_index, Batch.stats)
+             .where(Batch.run_id == run_id, Batch.status == "done", Batch.batch_index >= since))
+        for index, raw in s.execute(q):
+            if raw is not None:
+                self.stats[index] = stats_of(index, raw)
+        return [self.stats[k] for k in sorted(self.stats)]
+
+
+def read_progress(s, run_id: str, cache: BatchStatsCache | None = None) -> Progress:
     run = s.execute(select(Run.status, Run.problem_id, Run.counters, Run.budget, Run.policy_version,
                            Run.config["trainer"].as_string().label("trainer"))
                     .where(Run.id == run_id)).first()  # not the problem and config snapshots
@@ -88,9 +106,7 @@ def read_progress(s, run_id: str) -> Progress:
                                       .where(Cell.run_id == run_id)).one()
     recent = s.execute(select(Program.fitness).where(Program.run_id == run_id, Program.origin == "child")
                        .order_by(Program.seq.desc()).limit(RECENT_CHILDREN)).scalars().all()
-    stats = [BatchStats.model_validate(x) for x in s.execute(
-        select(Batch.stats).where(Batch.run_id == run_id, Batch.status == "done")
-        .order_by(Batch.batch_index)).scalars() if x is not None]
+    stats = (cache or BatchStatsCache()).read(s, run_id)
     n_train = s.scalar(select(func.count()).select_from(Event)
                        .where(Event.run_id == run_id, Event.kind == "train")) or 0
     last = repo.last_event(s, run_id, "train")

@@ -171,3 +171,42 @@ def test_the_live_panel_on_a_terminal(tmp_path):
     assert "finished: iteration budget reached" in out and "per-test outcome of #" in out
     assert "batch 0: iterations" not in out  # the panel replaces the per-batch lines
     assert not res.stderr.strip(), res.stderr
+
+
+def test_damaged_batch_stats_are_one_line_for_status(finished, tmp_path):
+    import shutil
+    import sqlite3
+
+    from tests.evolve_support import one_line_error
+
+    bad = tmp_path / "bad"
+    shutil.copytree(finished[0], bad, ignore=shutil.ignore_patterns(".lock"))
+    with sqlite3.connect(bad / "evolve.db") as db:
+        db.execute("""UPDATE batches SET stats = '{"answers": "many"}' WHERE batch_index = 2""")
+    msg = one_line_error(invoke("status", bad, ok=False))
+    assert msg.startswith(f"Error: {bad / 'evolve.db'}: batches.stats of batch 2: answers: ") and "backup" in msg
+
+
+def test_the_display_rereads_only_the_newest_batches_stats(finished, tmp_path):
+    """The live display's cache sees the learner's seconds added to the newest batch after it was
+    first read, and matches a fresh read."""
+    import shutil
+    import sqlite3
+
+    from evolve.progress import BatchStatsCache
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(finished[0], run_dir, ignore=shutil.ignore_patterns(".lock"))
+    r = open_run(run_dir, mode="write")  # as while a run writes: a live database, not a frozen file
+    try:
+        cache = BatchStatsCache()
+        with repo.transaction(r.factory) as s:
+            first = cache.read(s, r.run_id)
+        assert len(first) == 4 and first[-1].learn_s in (None, 0.0)
+        with sqlite3.connect(run_dir / "evolve.db") as db:
+            db.execute("UPDATE batches SET stats = json_set(stats, '$.learn_s', 7.5) WHERE batch_index = 3")
+        with repo.transaction(r.factory) as s:
+            again, fresh = cache.read(s, r.run_id), BatchStatsCache().read(s, r.run_id)
+        assert again == fresh and again[-1].learn_s == 7.5 and again[:3] == first[:3]
+    finally:
+        r.close()

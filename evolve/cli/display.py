@@ -24,7 +24,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from evolve.progress import Progress, read_progress
+from evolve.progress import BatchStatsCache, Progress, read_progress
 
 POLL_S = 2.0
 SPARK = "▁▂▃▄▅▆▇█"
@@ -150,6 +150,7 @@ class LiveDisplay:
         self._base_s = 0.0
         self._polled = 0.0
         self._reader = None  # the refresh thread's read-only view of the run
+        self._stats = BatchStatsCache()
         self._search = None  # the search while the run goes (set by on_start)
         self.started = False
         self._lock = threading.Lock()
@@ -197,13 +198,14 @@ class LiveDisplay:
         the main thread: no second connection)."""
         from sqlalchemy.exc import SQLAlchemyError
 
+        from evolve.accounting import AccountingError
         from evolve.db import repo
 
         with self._lock:
             try:
                 with repo.transaction(factory) as s:
-                    self.progress = read_progress(s, run_id)
-            except (SQLAlchemyError, repo.RunNotFound):
+                    self.progress = read_progress(s, run_id, self._stats)
+            except (SQLAlchemyError, repo.RunNotFound, AccountingError):
                 pass  # keep the last figures; the run itself reports database trouble
             self._polled = time.monotonic()
             return self.progress

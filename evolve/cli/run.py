@@ -117,6 +117,7 @@ def _run_log(run_dir: Path) -> Iterator[_Counting]:
 
 def _drive(run_dir: Path, resume: bool, iterations: int | None, minutes: float | None,
            plugin: str | None) -> None:
+    from evolve.accounting import AccountingError
     from evolve.cli.display import LiveDisplay
     from evolve.cli.summary import print_summary
     from evolve.rundir import read_run_file, resume_hint
@@ -146,9 +147,10 @@ def _drive(run_dir: Path, resume: bool, iterations: int | None, minutes: float |
         where = run_dir / RUN_LOG if (run_dir / RUN_LOG).exists() else None
     try:
         print_summary(console, run_dir, where, logged, display.elapsed() if display.started else None)
-    except (KeyboardInterrupt, *user_errors()) as exc:  # the summary never hides how the run ended
-        if isinstance(exc, KeyboardInterrupt) and stop is None:
-            stop = exc
+    except KeyboardInterrupt as exc:
+        stop = stop or exc
+    except (*user_errors(), AccountingError) as exc:  # the summary never hides how the run ended
+        console.print(f"(no summary: {str(exc).splitlines()[0]})")
     if stop is not None:
         why = "terminated (SIGTERM)" if isinstance(stop, Terminated) else "interrupted (Ctrl-C)"
         click.echo(f"{why}: the run stopped cleanly; continue it with `{resume_hint(run_dir)}`", err=True)

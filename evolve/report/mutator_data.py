@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 from sqlalchemy import Connection, func, select
 
-from evolve.accounting import BatchStats, totals as accounting_totals
+from evolve.accounting import AccountingError, BatchStats, stats_of, totals as accounting_totals
 from evolve.db.models import Batch, Event, Program, PromptRow, Rollout
 from evolve.report.data import stream
 from evolve.report.models import AccountingData, AnswersData, TrainingData, TrainPoint
@@ -150,11 +149,9 @@ def _done_batches(conn: Connection, run_id: str, has_stats: bool) -> list[_DoneB
     for row in conn.execute(q):
         raw = row[3] if has_stats else None
         try:
-            stats = BatchStats.model_validate(raw) if raw is not None else None
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(x) for x in err["loc"])
-            raise ReportError(f"batches.stats of batch {row[0]}: {where}: {err['msg']}") from None
+            stats = stats_of(row[0], raw) if raw is not None else None
+        except AccountingError as exc:
+            raise ReportError(str(exc)) from None
         out.append(_DoneBatch(row[0], row[1], row[2], stats))
     return out
 
