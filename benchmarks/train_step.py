@@ -10,6 +10,9 @@ KL, token-mean loss, one optimiser step per step, the whole batch in one forward
 torch thread count.
 
     python benchmarks/train_step.py [--model DIR] [--group-size 4] [--completion-tokens 32]
+    python benchmarks/train_step.py --variants base,top4,chunk,top4+chunk [--dtype bfloat16] ...
+        our learner's speed options side by side (one subprocess each, interleaved repeats):
+        step time, peak RSS, and the log-probs' largest difference from `base` in fp32
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ def parse() -> argparse.Namespace:
     p.add_argument("--skip-trl", action="store_true")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     p.add_argument("--trl-child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--variants", default=None,
+                   help="compare our learner's options instead of TRL: comma list of base, top<N>"
+                        " (LoRA on the top N layers), chunk (chunked log-probs), bf16/fp32 (weights),"
+                        " joined by +")
+    p.add_argument("--repeats", type=int, default=2, help="--variants: interleaved rounds")
+    p.add_argument("--ours-child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--gradient-checkpointing", action="store_true")
     return p.parse_args()
 
 
@@ -161,18 +171,38 @@ def run_trl(a: argparse.Namespace, model: Path) -> dict:
 # ---------------------------------------------------------------------------- our side
 
 
-def run_ours(a: argparse.Namespace, model: Path, prompt_tokens: int, completion_tokens: int) -> dict:
+def variant_options(name: str) -> dict:
+    """Learner options of a variant name: base, top<N>, chunk, joined by '+'."""
+    opts: dict = {"layers": None, "logprob_chunk": None, "dtype": None}
+    for part in name.split("+"):
+        if part in ("bf16", "fp32"):
+            opts["dtype"] = {"bf16": "bfloat16", "fp32": "float32"}[part]
+        elif part.startswith("top"):
+            opts["layers"] = int(part[3:])
+        elif part == "chunk":
+            opts["logprob_chunk"] = 256
+        elif part != "base":
+            raise SystemExit(f"--variants: unknown part {part!r} (base, top<N>, chunk, bf16, fp32)")
+    return opts
+
+
+def run_ours(a: argparse.Namespace, model: Path, prompt_tokens: int, completion_tokens: int,
+             variant: str = "base") -> dict:
+    import resource
+
     import numpy as np
     import torch
 
     from trainer.config import LearnerConfig, LoraSettings
-    from trainer.learner import Learner
+    from trainer.learner import Learner, _Sample
     from trainer.records import Rollout, RolloutGroup
 
+    opts = variant_options(variant)
     cfg = LearnerConfig(
-        lora=LoraSettings(r=a.lora_r, alpha=2 * a.lora_r, target_modules=TARGETS), lr=1e-5,
-        advantage={"estimator": "grpo"}, micro_batch_tokens=10**9, max_staleness=None,
-        dtype=a.dtype,
+        lora=LoraSettings(r=a.lora_r, alpha=2 * a.lora_r, target_modules=TARGETS, layers=opts["layers"]),
+        lr=1e-5, advantage={"estimator": "grpo"}, micro_batch_tokens=10**9, max_staleness=None,
+        dtype=opts["dtype"] or a.dtype, logprob_chunk=opts["logprob_chunk"],
+        gradient_checkpointing=a.gradient_checkpointing,
     )
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -192,7 +222,54 @@ def run_ours(a: argparse.Namespace, model: Path, prompt_tokens: int, completion_
         t = time.perf_counter()
         learner.step([group])
         times.append(time.perf_counter() - t)
-    return {"step_s": times[a.warmup:], "threads": _threads()}
+    # log-probs of a fixed batch, for the accuracy check against base (fresh LoRA: B = 0, so every
+    # variant starts from the base model's policy)
+    probe = np.random.default_rng(123)
+    fixed = [_Sample(probe.integers(10, vocab - 10, prompt_tokens).tolist(),
+                     probe.integers(10, vocab - 10, completion_tokens).tolist(), None, 0.0)]
+    fresh = Learner(model, cfg)
+    with torch.no_grad():
+        logp = fresh._logp(fresh.model, fresh._batch_tensors(fixed))[0].float().tolist()
+    return {"step_s": times[a.warmup:], "threads": _threads(), "logp": logp,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def run_variants(a: argparse.Namespace, model: Path) -> None:
+    """Our learner's options side by side: a subprocess per variant (peak RSS is per process),
+    rounds interleaved so that machine load hits every variant alike."""
+    names = a.variants.split(",")
+    runs: dict[str, list[dict]] = {n: [] for n in names}
+    for _ in range(a.repeats):
+        for n in names:
+            cmd = [sys.executable, __file__, "--ours-child", n, "--model", str(model),
+                   "--group-size", str(a.group_size), "--prompt-tokens", str(a.prompt_tokens),
+                   "--completion-tokens", str(a.completion_tokens), "--lora-r", str(a.lora_r),
+                   "--steps", str(a.steps), "--warmup", str(a.warmup), "--dtype", a.dtype]
+            cmd += ["--threads", str(a.threads)] if a.threads else []
+            cmd += ["--gradient-checkpointing"] if a.gradient_checkpointing else []
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(f"variant {n} failed:\n{out.stderr[-3000:]}")
+            runs[n].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    med = statistics.median
+    base = runs[names[0]][0]["logp"]
+    result = {"model": str(model), "dtype": a.dtype, "group_size": a.group_size,
+              "prompt_tokens": a.prompt_tokens, "completion_tokens": a.completion_tokens,
+              "lora_r": a.lora_r, "gradient_checkpointing": a.gradient_checkpointing,
+              "command": " ".join(["python", "benchmarks/train_step.py", *sys.argv[1:]]), "variants": {}}
+    print(f"{a.group_size} completions x {a.completion_tokens} tokens, prompt {a.prompt_tokens}, "
+          f"LoRA r={a.lora_r}, {a.dtype}, {a.steps} steps x {a.repeats} rounds")
+    for n in names:
+        steps = [s for r in runs[n] for s in r["step_s"]]
+        diff = max(abs(x - y) for x, y in zip(runs[n][0]["logp"], base))
+        row = {"step_s_median": med(steps), "step_s": steps,
+               "peak_rss_mb": max(r["peak_rss_mb"] for r in runs[n]), "logp_max_abs_diff_vs_first": diff}
+        row["speedup_vs_first"] = med([s for r in runs[names[0]] for s in r["step_s"]]) / row["step_s_median"]
+        result["variants"][n] = row
+        print(f"{n:14s} step {row['step_s_median']:7.2f} s  ({row['speedup_vs_first']:.2f}x)  "
+              f"peak RSS {row['peak_rss_mb']:7.0f} MB  |logp - {names[0]}| <= {diff:.2e}")
+    if a.json:
+        a.json.write_text(json.dumps(result, indent=2))
 
 
 def main() -> None:
@@ -206,6 +283,12 @@ def main() -> None:
 
         a.model = build_tiny_lm(default_cache_dir())
     model = a.model.resolve()
+    if a.ours_child:
+        print(json.dumps(run_ours(a, model, a.prompt_tokens, a.completion_tokens, a.ours_child)))
+        return
+    if a.variants:
+        run_variants(a, model)
+        return
     result: dict = {"model": str(model), "group_size": a.group_size, "lora_r": a.lora_r}
     prompt_tokens, completion_tokens = a.prompt_tokens, a.completion_tokens
     if not a.skip_trl:

@@ -63,6 +63,11 @@ class LoraSettings(_Strict):
     alpha: int = Field(default=32, ge=1)
     dropout: float = Field(default=0.0, ge=0, lt=1)
     target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    layers: int | None = Field(
+        default=None, ge=1,
+        description="adapt only the top N decoder layers (None = all): the backward pass stops at"
+        " the lowest adapted layer, so a step costs a forward plus the top layers' backward",
+    )
 
 
 class LearnerConfig(_Strict):
@@ -79,6 +84,11 @@ class LearnerConfig(_Strict):
     weight_decay: float = Field(default=0.0, ge=0)
     betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float = Field(default=1.0, gt=0)
+    logprob_chunk: int | None = Field(
+        default=None, ge=1,
+        description="compute completion log-probs this many positions at a time from the hidden"
+        " states (trainer/logprobs.py): no vocabulary-wide fp32 logits tensor; None = plain",
+    )
     micro_batch_tokens: int = Field(
         default=4096, ge=1, description="tokens per forward/backward: one prompt plus completions sharing it"
     )

@@ -26,6 +26,7 @@ import torch
 from trainer.advantages import compute_advantages
 from trainer.checkpoints import ADAPTER_DIR, MODEL_DIR, OPTIM_FILE, STATE_FILE, TORCH_RNG_FILE
 from trainer.config import LearnerConfig
+from trainer.logprobs import chunked_token_logprobs
 from trainer.loss import LossBatch, Normalizer, policy_loss, token_entropy, token_logprobs
 from trainer.metrics_log import MetricsLogger
 from trainer.peft_quiet import peft_quiet
@@ -78,9 +79,14 @@ class Learner:
         if cfg.lora is not None:
             from peft import LoraConfig, get_peft_model
 
+            top = None
+            if cfg.lora.layers is not None:
+                n = model.config.num_hidden_layers
+                top = list(range(max(0, n - cfg.lora.layers), n))
             lora = LoraConfig(
                 r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
                 target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM",
+                layers_to_transform=top,
             )
             with peft_quiet():
                 model = get_peft_model(model, lora)
@@ -270,13 +276,32 @@ class Learner:
         out = flat.new_zeros(b["mask"].shape)
         return out.index_put((b["rows"], b["cols"]), flat)
 
+    def _hidden(self, model: torch.nn.Module, b: dict[str, Any]) -> torch.Tensor:
+        """(sum c, hidden) last hidden states predicting each completion token, packed order."""
+        core = model.get_base_model() if hasattr(model, "get_base_model") else model
+        decoder = getattr(core, core.base_model_prefix)  # LoRA layers live inside it (peft)
+        out = decoder(input_ids=b["ids"], attention_mask=b["attn"], position_ids=b["pos"],
+                      use_cache=False)
+        return out.last_hidden_state[0, b["keep"]]
+
+    def _token_logp(self, model: torch.nn.Module, b: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log-prob, entropy) of every completion token, packed order: from full logits, or
+        `logprob_chunk` positions at a time from the hidden states (no (N, vocab) tensor)."""
+        chunk = self.config.logprob_chunk
+        if chunk is None:
+            logits = self._logits(model, b)
+            return token_logprobs(logits, b["targets"]), token_entropy(logits.detach())
+        core = model.get_base_model() if hasattr(model, "get_base_model") else model
+        weight = core.get_output_embeddings().weight
+        return chunked_token_logprobs(self._hidden(model, b), weight, b["targets"], b["temps"], chunk)
+
     def _logp(self, model: torch.nn.Module, b: dict[str, Any]) -> torch.Tensor:
-        return self._unpack(token_logprobs(self._logits(model, b), b["targets"]), b)
+        return self._unpack(self._token_logp(model, b)[0], b)
 
     def _micro_step(self, micro: list[_Sample], norm: Normalizer) -> tuple[torch.Tensor, dict]:
         b = self._batch_tensors(micro)
-        logits = self._logits(self.model, b)
-        logp = self._unpack(token_logprobs(logits, b["targets"]), b)
+        flat_logp, entropy = self._token_logp(self.model, b)
+        logp = self._unpack(flat_logp, b)
         ref = self._ref_logp(b) if self.config.loss.kl_coef > 0 else None
         old = None
         if micro[0].old_logp is not None:
@@ -286,7 +311,7 @@ class Learner:
             old_logp=old, behavior_logp=b["behav"], ref_logp=ref,
         )
         loss, stats = policy_loss(batch, self.config.loss, norm)
-        stats["entropy_sum"] = float((token_entropy(logits.detach()) * b["flat_mask"]).sum())
+        stats["entropy_sum"] = float((entropy.detach() * b["flat_mask"]).sum())
         return loss, stats
 
     @torch.no_grad()
