@@ -1,6 +1,6 @@
 """How close does the 0.5B mutator get to the field's published records in a few minutes?
 
-For every problem of the `discovery` suite (or those named): seed a run with configs/discover.yaml
+For every problem of the `discovery` suite (or those named): seed a run with configs/cpu-small.yaml
 (Qwen2.5-Coder-0.5B in process) plus the overrides below (frozen mutator), run it for
 `--minutes` of active search, then re-evaluate the best program in the sandbox and express it in
 the record's own terms: the raw value (sum of radii, C1, bins / L1, ...) and that value as a
@@ -35,7 +35,7 @@ from problems.model import Problem  # noqa: E402
 from sandbox.api import Sandbox  # noqa: E402
 from sandbox.config import SandboxConfig  # noqa: E402
 
-BASE_CONFIG = ROOT / "configs" / "discover.yaml"
+BASE_CONFIG = ROOT / "configs" / "cpu-small.yaml"
 # What fits a few minutes of a shared 2-core CPU (measured: one generate call of 8 completions
 # x 1536 tokens took over 10 minutes here): two answers of up to 1024 tokens per completion,
 # two prompts per call, and the mutator frozen (a learner step per batch would take the budget;

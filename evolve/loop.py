@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -115,6 +116,9 @@ class Loop:
             plan = self._next_plan(in_flight)
             fut: Future | None = gen.submit(self._generate, plan) if plan else None
             while plan is not None:
+                if not self._in_time(fut):  # out of time mid-generation: the batch stays planned
+                    plan = self._abandon(fut)
+                    break
                 completions, gen_s = fut.result()
                 nxt = self._next_plan(in_flight)
                 nfut = gen.submit(self._generate, nxt) if nxt else None
@@ -132,6 +136,19 @@ class Loop:
                     nxt, nfut = self._abandon(nfut), None  # solved: the next batch is not needed
                 plan, fut = nxt, nfut
         return self.stop_reason() or "budget reached"
+
+    def _in_time(self, fut: Future) -> bool:
+        """Wait for a generation; False if the time budget runs out first (a batch can take
+        minutes on a CPU: the time bound must not wait for it)."""
+        if self.budget.minutes is None:
+            return True
+        try:
+            fut.result(timeout=max(self.budget.minutes * 60 - self.elapsed(), 0.0))
+            return True
+        except FutureTimeout:
+            return False
+        except Exception:  # noqa: BLE001 - the generation's own error surfaces at fut.result()
+            return True
 
     def _stop_now(self) -> bool:
         """Stop without the batch in flight: solved, target reached or out of time (never for

@@ -20,9 +20,10 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from evolve.accounting import AccountingError, run_totals
 from evolve.config import RunConfig, dump_yaml, load_config, with_problem_defaults
 from evolve.db import repo
-from evolve.db.engine import describe, open_database, sqlite_url
+from evolve.db.engine import describe, display, open_database, sqlite_url
 from evolve.db.models import Program, Rollout
 from evolve.loop import Budget, Loop
 from evolve.map_elites import PASS_SCORE
@@ -232,6 +233,10 @@ def status(run_dir: Path) -> dict:
             n_programs = repo.count_programs(s, r.run_id)
             per_version = _per_policy_version(s, r.run_id)
             used = repo.last_event(s, r.run_id, "sandbox")
+            try:
+                acct = run_totals(s, r.run_id)
+            except AccountingError as exc:
+                raise RunError(f"{display(r.url)}: {exc}: restore the database from a backup") from None
     finally:
         r.close()
     state, reason = run.status, run.stop_reason
@@ -265,6 +270,7 @@ def status(run_dir: Path) -> dict:
         "model_version": run.policy_version or 0,  # newest adapter trained online (evolve.online)
         "by_policy_version": per_version,
         "islands": [{"island": i, **v} for i, v in sorted(islands.items())],
+        "accounting": {k: round(v, 3) for k, v in acct.items()},  # evolve.accounting.totals
     }
 
 

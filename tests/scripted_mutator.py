@@ -117,8 +117,10 @@ class ScriptedMutator(Mutator):
 
     def generate(self, prompts, n=1, params=None, parents=None):
         self.calls += 1
-        if self.delay_s:
-            time.sleep(self.delay_s)
+        end = time.monotonic() + self.delay_s
+        while time.monotonic() < end:  # a slow generation that honours cancel(), as real backends do
+            self._check_cancel()
+            time.sleep(min(0.05, max(end - time.monotonic(), 0)))
         seed = params.seed if params is not None else None
         out = []
         for p in prompts:

@@ -28,7 +28,7 @@ def run_dir(tmp_path_factory):
     invoke("seed", problem_dir(tmp), "--run", d, "--config",
            write_config(tmp / "c.yaml", {"loop": {"iterations": 6}}))
     out = invoke("run", d, "--mutator-plugin", PLUGIN).output
-    assert "stopped: iteration budget reached" in out and "batch 2: iterations 6" in out
+    assert "finished: iteration budget reached" in out and "batch 2: iterations 6" in out
     return d
 
 

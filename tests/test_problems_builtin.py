@@ -77,7 +77,7 @@ def test_initial_baselines_score_below_best_known_in_process(suite):
 
 @pytest.mark.parametrize("problem_id", ["builtin/lis_count", "builtin/makespan"])
 def test_reference_passes_and_baseline_does_not_in_sandbox(problem_id):
-    from evolve.problems_cli import check_report
+    from evolve.cli.problems import check_report
     from sandbox.api import evaluate
 
     p = load_problem(problem_id)
@@ -90,7 +90,7 @@ def test_reference_passes_and_baseline_does_not_in_sandbox(problem_id):
 
 @pytest.mark.slow
 def test_whole_suite_check_in_sandbox(suite):
-    from evolve.problems_cli import check_report
+    from evolve.cli.problems import check_report
     from sandbox.api import Sandbox
     from sandbox.config import SandboxConfig
 

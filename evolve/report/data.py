@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, func, select
 
+from evolve.accounting import improvement_mask
 from evolve.db.models import Cell, Event, Program, PromptRow, Rollout, Run
 from evolve.map_elites import PASS_SCORE
 from evolve.report.models import (
@@ -98,11 +99,7 @@ def fitness(conn: Connection, run_id: str, tl: Timeline, islands: int) -> Fitnes
     col = np.where(seed_a, 0, tl.bin_of(np.asarray(it, np.int64)) + 1) if len(it) else np.zeros(0, np.int64)
     best = np.full((islands, nb), -np.inf)
     np.maximum.at(best, (isl_a, col), fit_a)
-    # a new best for the run: an error-free child fitter than every program before it (seq order)
-    ok = ~err_a & (child_a | seed_a)
-    run_fit = np.where(ok, fit_a, -np.inf)
-    before = np.concatenate([[-np.inf], np.maximum.accumulate(run_fit)[:-1]]) if len(run_fit) else run_fit
-    improvements = int(np.sum(child_a & ok & (run_fit > before) & (before > -np.inf)))
+    improvements = int(improvement_mask(fit_a, err_a, child_a, seed_a).sum())
     per_island = np.bincount(isl_a[child_a], minlength=islands).max() if child_a.any() else 0
     window = int(max(MEAN_WINDOW_MIN, per_island // MEAN_WINDOW_PARTS))
     x = [0.0] + tl.x()

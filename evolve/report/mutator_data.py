@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 from sqlalchemy import Connection, func, select
 
-from evolve.accounting import BatchStats
+from evolve.accounting import AccountingError, BatchStats, stats_of, totals as accounting_totals
 from evolve.db.models import Batch, Event, Program, PromptRow, Rollout
 from evolve.report.data import stream
 from evolve.report.models import AccountingData, AnswersData, TrainingData, TrainPoint
@@ -150,11 +149,9 @@ def _done_batches(conn: Connection, run_id: str, has_stats: bool) -> list[_DoneB
     for row in conn.execute(q):
         raw = row[3] if has_stats else None
         try:
-            stats = BatchStats.model_validate(raw) if raw is not None else None
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(x) for x in err["loc"])
-            raise ReportError(f"batches.stats of batch {row[0]}: {where}: {err['msg']}") from None
+            stats = stats_of(row[0], raw) if raw is not None else None
+        except AccountingError as exc:
+            raise ReportError(str(exc)) from None
         out.append(_DoneBatch(row[0], row[1], row[2], stats))
     return out
 
@@ -172,7 +169,7 @@ def accounting(conn: Connection, run_id: str, tl: Timeline, m: int, has_stats: b
         .join(Program, (Program.prompt_id == PromptRow.id) & (Program.run_id == run_id))
         .where(PromptRow.run_id == run_id).group_by(PromptRow.batch_index)).all())
     recorded = [b.stats for b in batches if b.stats is not None]
-    totals = _totals(recorded, improvements if len(recorded) == len(batches) else None)
+    totals = accounting_totals(recorded, improvements if len(recorded) == len(batches) else None)
     a_cum = np.cumsum([answers.get(b.index, 0) for b in batches])
     p_cum = np.cumsum([kids.get(b.index, 0) for b in batches])
     t0 = batches[0].created_at if batches else None
@@ -191,22 +188,3 @@ def accounting(conn: Connection, run_id: str, tl: Timeline, m: int, has_stats: b
         x=[float(a_cum[i]) for i in ends], split=split, tokens_per_s=tps,
         minutes=[_minutes(batches[i].done_at, t0) or 0.0 for i in ends],
         answers_cum=[float(a_cum[i]) for i in ends], programs_cum=[float(p_cum[i]) for i in ends])
-
-
-def _totals(recorded: list[BatchStats], improvements: int | None) -> dict[str, float]:
-    """Summed batch stats and the rates and costs derived from them (shown as they are); the
-    costs per improvement only when every batch recorded stats (`improvements` is run-wide)."""
-    if not recorded:
-        return {}
-    t = {k: float(sum(getattr(st, k) or 0.0 for st in recorded)) for k in BatchStats.model_fields}
-    gen = t["generate_s"]
-    t["completion_tokens_per_s"] = t["completion_tokens"] / gen if gen else 0.0
-    t["sampled_tokens_per_s"] = t["sampled_tokens"] / gen if gen else 0.0
-    t["usable_fraction"] = t["usable"] / t["answers"] if t["answers"] else 0.0
-    for what in ("answers", "completion_tokens"):
-        t[f"{what}_per_new_program"] = t[what] / t["new_programs"] if t["new_programs"] else 0.0
-    if improvements is not None:
-        t["improvements"] = float(improvements)
-        for what in ("answers", "completion_tokens"):
-            t[f"{what}_per_improvement"] = t[what] / improvements if improvements else 0.0
-    return t

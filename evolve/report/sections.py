@@ -10,6 +10,7 @@ from html import escape
 
 import numpy as np
 
+from evolve.accounting import ACCOUNT_ROWS
 from evolve.report.models import (
     AccountingData,
     AnswersData,
@@ -203,22 +204,6 @@ def training_section(t: TrainingData) -> str:
     return '<div class="row">' + "".join(out) + "</div>" + _note(
         f"{t.steps} learner steps ({t.updates} updated the adapter), reward '{t.reward}', from {t.source}; "
         f"curves are means over at most {len(t.points)} points.")
-
-
-ACCOUNT_ROWS = (  # (key, label, format)
-    ("prompt_tokens", "prompt tokens", "{:,.0f}"), ("completion_tokens", "completion tokens", "{:,.0f}"),
-    ("sampled_tokens", "sampled tokens", "{:,.0f}"), ("answers", "answers", "{:,.0f}"),
-    ("usable", "usable answers", "{:,.0f}"), ("new_programs", "new programs", "{:,.0f}"),
-    ("known", "known programs re-written", "{:,.0f}"), ("improvements", "improvements of the best", "{:,.0f}"),
-    ("generate_s", "generation (s)", "{:,.1f}"), ("evaluate_s", "evaluation (s)", "{:,.1f}"),
-    ("learn_s", "learning (s)", "{:,.1f}"), ("completion_tokens_per_s", "completion tokens / s of generation", "{:,.1f}"),
-    ("sampled_tokens_per_s", "sampled tokens / s of generation", "{:,.1f}"),
-    ("usable_fraction", "usable fraction", "{:.1%}"),
-    ("answers_per_new_program", "answers per new program", "{:,.1f}"),
-    ("completion_tokens_per_new_program", "completion tokens per new program", "{:,.0f}"),
-    ("answers_per_improvement", "answers per improvement", "{:,.1f}"),
-    ("completion_tokens_per_improvement", "completion tokens per improvement", "{:,.0f}"),
-)
 
 
 def accounting_section(a: AccountingData, summary_counters: dict) -> str:

@@ -10,18 +10,13 @@ from pathlib import Path
 from typing import Iterator
 
 import click
-from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from evolve.cli.common import INT64, RUN_DIR, console, outcome_table
 from evolve.db import repo
 from evolve.map_elites import PASS_SCORE
-
-console = Console()
-RUN_DIR = click.Path(file_okay=False, path_type=Path)
-
-
-INT64 = click.IntRange(min=0, max=2**63 - 1)
+from problems.model import Problem
 
 
 @contextmanager
@@ -83,16 +78,11 @@ def show_command(run_dir: Path, seq: int) -> None:
     with _reading(run_dir) as (r, s):
         p = _program(s, r, seq)
         run = repo.get_run(s, r.run_id)
-    ids = [t["id"] for t in run.problem["tests"] if not t.get("holdout")]  # the search's tests
+    tests = Problem.model_validate(run.problem).search_view().tests  # what the search evaluated
     console.print(f"#{p.seq}  island {p.island}  generation {p.generation}  origin {p.origin}  "
                   f"parent {p.parent_seq}  fitness {p.fitness:.4f}  policy v{p.policy_version}")
     console.print(Syntax(p.code, "python", line_numbers=True))
-    t = Table("test", "score", "status", "message")
-    why = {f[0]: f for f in p.failures}
-    for tid, score in zip(ids, p.scores):
-        f = why.get(tid)
-        t.add_row(tid, f"{score:.3f}", f[1] if f else "passed", f[2] if f else "")
-    console.print(t)
+    console.print(outcome_table(tests, p.scores, p.failures))
     if p.error:
         console.print(f"[red]error:[/red] {p.error}")
 

@@ -1,7 +1,7 @@
-"""The `evolve` console command: one click group, one subgroup per concern.
-
-Subgroups register themselves here by import so that `evolve --help` lists everything and each
-concern's commands live next to its code.
+"""The `evolve` console command: one click group; each concern's commands live in their own
+module of this package (run lifecycle, status, archive, problems, models, training, report) and
+are gathered here, so `evolve --help` lists everything.  The sandbox keeps its own group
+(sandbox/cli.py), which only needs the sandbox package.
 """
 
 from __future__ import annotations
@@ -30,31 +30,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    # Each concern owns its commands next to its code; they are gathered here.
+    # Each concern owns its commands (evolve/cli/<concern>.py); they are gathered here.
+    from evolve.cli.archive import archive_group
+    from evolve.cli.model import model_group
+    from evolve.cli.problems import problems_group
+    from evolve.cli.report import report_command
+    from evolve.cli.run import COMMANDS as run_commands
+    from evolve.cli.status import status_command
+    from evolve.cli.train import COMMANDS as train_commands
     from sandbox.cli import sandbox_group
 
-    main.add_command(sandbox_group)
-
-    from evolve.problems_cli import problems_group
-
-    main.add_command(problems_group)
-
-    from evolve.model_cli import model_group
-
-    main.add_command(model_group)
-
-    from evolve.archive_cli import archive_group
-    from evolve.run_cli import COMMANDS as run_commands
-
-    for command in (*run_commands, archive_group):
+    for command in (sandbox_group, problems_group, model_group, *run_commands, status_command,
+                    archive_group, *train_commands, report_command):
         main.add_command(command)
-
-    from evolve.train_cli import COMMANDS as train_commands
-
-    for command in train_commands:
-        main.add_command(command)
-
-    from evolve.report.cli import report_command; main.add_command(report_command)  # noqa: E702
 
 
 _register()
