@@ -55,6 +55,7 @@ def _register() -> None:
         main.add_command(command)
 
     from evolve.report.cli import report_command; main.add_command(report_command)  # noqa: E702
+    from evolve.distributed.cli import COMMANDS as distributed; [main.add_command(c) for c in distributed]  # noqa: E702
 
 
 _register()

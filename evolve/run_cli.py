@@ -43,17 +43,20 @@ def _user_errors() -> tuple[type[Exception], ...]:
 @click.option("--run", "run_dir", type=RUN_DIR, required=True, help="run directory to create (absent or empty)")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="run config YAML (defaults: `evolve config show`)")
-def seed_command(problem: str, run_dir: Path, config_path: Path | None) -> None:
+@click.option("--db", "url", help="database URL (overrides database.url): a PostgreSQL run `evolve worker`s share")
+def seed_command(problem: str, run_dir: Path, config_path: Path | None, url: str | None) -> None:
     """Create a run for PROBLEM (id or path): evaluate the initial program, seed every island."""
     from evolve.runs import seed
 
     try:
-        done = seed(problem, run_dir, config_path)
+        done = seed(problem, run_dir, config_path, database_url=url)
     except _user_errors() as exc:
         raise _fail(exc) from None
     console.print(f"seeded run {done.run_id} in {run_dir}: problem {done.problem_id}, "
                   f"{done.islands} islands, initial fitness {done.fitness:.3f} "
                   f"(sandbox {done.sandbox['backend']}, jail {done.sandbox['jail']})")
+    if url:
+        console.print(f"workers: evolve worker --db URL --run {done.run_id}", soft_wrap=True)
 
 
 @contextmanager
