@@ -7,6 +7,7 @@ Registered in evolve/cli.py with one line (`COMMANDS`).  Both take the run's dat
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -42,6 +43,17 @@ def _logging() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
+def _run_id(_ctx, param, value: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{32}", value or ""):
+        raise click.BadParameter(f"{value!r} is not a run id (the 32 hex digits `evolve seed` printed)",
+                                 param=param)
+    return value
+
+
+_RUN = click.option("--run", "run_id", required=True, callback=_run_id,
+                    help="run id (printed by `evolve seed --db`)")
+
+
 def _errors() -> tuple[type[Exception], ...]:
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -60,7 +72,7 @@ def _stopped(what: str) -> None:
 
 @click.command("worker")
 @click.option("--db", "url", required=True, help="the run's PostgreSQL URL")
-@click.option("--run", "run_id", required=True, help="run id (printed by `evolve seed --db`)")
+@_RUN
 @click.option("--iterations", type=click.IntRange(min=0, max=2**63 - 1),
               help="set the run's iteration budget (else the stored one, else the config's)")
 @click.option("--minutes", type=click.FloatRange(min=0, min_open=True, max=1e7), help="set a wall-time budget")
@@ -105,7 +117,7 @@ def trainer_group() -> None:
 
 @trainer_group.command("serve")
 @click.option("--db", "url", required=True, help="the run's PostgreSQL URL")
-@click.option("--run", "run_id", required=True, help="run id")
+@_RUN
 @click.option("--dir", "shared_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="shared directory for adapter versions (DIR/adapters/vN), readable by the workers")
 def serve_command(url: str, run_id: str, shared_dir: Path) -> None:
