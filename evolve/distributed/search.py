@@ -53,6 +53,7 @@ class DistributedSearch(Search):
         self._cands: dict[int, object] = {}
         self._evals_base = self.counters.evaluations
         self._t0, self._elapsed0 = time.monotonic(), self.counters.elapsed_s
+        self.lock_wait_s = self.locked_s = 0.0  # accounting: waiting for / holding the run lock
 
     def attach(self, worker_id: str, budget_iterations: int, grace_s: float) -> "DistributedSearch":
         self.worker_id, self.budget_iterations, self.grace_s = worker_id, budget_iterations, grace_s
@@ -65,17 +66,21 @@ class DistributedSearch(Search):
         if self._session is not None:  # nested transitions share the open transaction
             yield self._session
             return
-        ok = False
+        ok, t0, t1 = False, time.monotonic(), None
         try:
             with repo.transaction(self.factory) as s:
                 self._session = s
                 run = s.scalars(select(Run).where(Run.id == self.run_id).with_for_update()).one()
+                t1 = time.monotonic()
+                self.lock_wait_s += t1 - t0
                 self._sync(s, run)
                 yield s
             ok = True
         finally:
             self._session = None
             self._stale = not ok  # memory may hold what was rolled back: reload it all next time
+            if t1 is not None:
+                self.locked_s += time.monotonic() - t1
 
     def _sync(self, s, run: Run) -> None:
         """Reload what other workers changed: counters, binning, membership, the cells."""
@@ -146,6 +151,9 @@ class DistributedSearch(Search):
 
     def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0, stats=None) -> list[str]:
         """`elapsed_s` is ignored: the run's elapsed time is its wall time (workers overlap)."""
+        stats = {**(stats or {}), "lock_wait_s": round(self.lock_wait_s, 3),
+                 "locked_s": round(self.locked_s, 3)}  # this worker's, since its previous batch
+        self.lock_wait_s = self.locked_s = 0.0
         with self._locked() as s:
             self._holder(s, batch_index=plan.index)
             c = self.counters
