@@ -10,12 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from evolve.config import RunConfig
 from evolve.db import repo
 from evolve.db.engine import open_database
-from evolve.db.models import Worker
+from evolve.db.models import AdapterVersion, Batch, Rollout, Worker
 from tests.evolve_support import ROOT
 from tests.scripted_mutator import ScriptedMutator
 
@@ -58,15 +58,31 @@ def rows(fac, model, *where, order=None):
         return list(s.scalars(q.order_by(order if order is not None else model.id)))
 
 
-def wait_for(what: str, check, timeout: float, procs: list[subprocess.Popen] = (), logs=()) -> None:
-    """Poll `check()` until true; fail with the processes' logs when a process died or time ran out."""
-    deadline = time.monotonic() + timeout
+def wait_for(what: str, check, timeout: float, procs: list[subprocess.Popen] = (), logs=(),
+             progress=None) -> None:
+    """Poll `check()` until true; fail with the processes' logs when a process died or time ran
+    out.  With `progress` (a callable), `timeout` counts from its last change: a run slowed by a
+    busy machine passes, one that stalls still fails."""
+    last, deadline = None, time.monotonic() + timeout
     while not check():
         dead = [p for p in procs if p.poll() not in (None, 0)]
+        if progress is not None and (now := progress()) != last:
+            last, deadline = now, time.monotonic() + timeout
         if dead or time.monotonic() > deadline:
             tails = "\n".join(f"--- {lg}\n{Path(lg).read_text()[-3000:]}" for lg in logs)
-            raise AssertionError(f"{what}: {'a process failed' if dead else 'timed out'}\n{tails}")
-        time.sleep(0.2)
+            stalled = f"no progress for {timeout:g} s (last: {last})" if progress else "timed out"
+            raise AssertionError(f"{what}: {'a process failed' if dead else stalled}\n{tails}")
+        time.sleep(0.2 if progress is None else 1.0)
+
+
+def run_progress(fac, run_id: str):
+    """What moves while a run is healthy: batches done, rollouts consumed, adapter versions."""
+    def state() -> tuple[int, int, int]:
+        with repo.transaction(fac) as s:
+            return tuple(s.scalar(select(func.count()).select_from(m).where(m.run_id == run_id, *w))
+                         for m, w in ((Batch, [Batch.status == "done"]), (Rollout, [Rollout.consumed]),
+                                      (AdapterVersion, [])))
+    return state
 
 
 def registered(fac, run_id: str, kind: str, n: int = 1):

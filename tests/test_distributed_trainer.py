@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from evolve.db.models import AdapterVersion, Event, Rollout, Run, Worker
 from evolve.mutator import TransformersConfig
 from evolve.runs import seed
-from tests.distributed_support import factory, registered, rows, spawn, stop_all, wait_for
+from tests.distributed_support import factory, registered, rows, run_progress, spawn, stop_all, wait_for
 from tests.evolve_support import one_line_error, problem_dir, write_config
 from tests.online_support import MenuMutator
 
@@ -36,7 +36,8 @@ def trained_run(tmp_path_factory, tiny_lm_dir, postgres_server):
         "loop": {"batch_size": 2, "iterations": 16, "stop_when_solved": False, "seed": 3},
         "sandbox": {"backend": "process", "slots": 1},
         "mutator": _mutator(tiny_lm_dir),
-        "workers": {"heartbeat_s": 0.3, "grace_s": 5.0, "poll_s": 0.2, "max_pending_steps": 1},
+        # grace: no process dies here, and a heartbeat late on a busy machine must not free the trainer slot
+        "workers": {"heartbeat_s": 0.3, "grace_s": 30.0, "poll_s": 0.2, "max_pending_steps": 1},
         "trainer": {"lr": 0.02, "lora": {"r": 4, "alpha": 8}, "online": {"every_groups": 2}},
     }, url=url)
     run_id = seed(str(problem_dir(tmp)), tmp / "run", cfg).run_id
@@ -44,12 +45,13 @@ def trained_run(tmp_path_factory, tiny_lm_dir, postgres_server):
     logs = [tmp / "trainer.log", tmp / "w0.log", tmp / "w1.log"]
     procs = [spawn("trainer", "serve", "--db", url, "--run", run_id, "--dir", str(shared), log=logs[0])]
     try:
-        wait_for("the trainer registers", registered(fac, run_id, "trainer"), 240, procs, logs)
+        wait_for("the trainer registers", registered(fac, run_id, "trainer"), 600, procs, logs)
         busy = CliRunner().invoke(__import__("evolve.cli", fromlist=["main"]).main,
                                   ["trainer", "serve", "--db", url, "--run", run_id, "--dir", str(tmp / "x")])
         procs += [spawn("worker", "--db", url, "--run", run_id, "--mutator-plugin", MENU, log=logs[i])
                   for i in (1, 2)]
-        wait_for("the run finishes", lambda: all(p.poll() is not None for p in procs), 900, procs, logs)
+        wait_for("the run finishes", lambda: all(p.poll() is not None for p in procs), 300, procs, logs,
+                 run_progress(fac, run_id))
         assert [p.returncode for p in procs] == [0, 0, 0], [lg.read_text()[-2000:] for lg in logs]
     finally:
         stop_all(procs)

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from evolve.db import repo
 from evolve.db.models import AdapterVersion, Batch, Cell, Event, Program, PromptRow, Rollout, Run, Worker
 from evolve.distributed.search import DistributedSearch
-from evolve.runs import seed
-from tests.distributed_support import PLUGIN, factory, registered, rows, spawn, stop_all, wait_for
+from evolve.runs import seed, status
+from tests.distributed_support import (PLUGIN, factory, registered, rows, run_progress, spawn, stop_all,
+                                       wait_for)
 from tests.evolve_support import problem_dir, write_config
 
 pytestmark = pytest.mark.postgres
@@ -45,33 +46,35 @@ def killed_run(tmp_path_factory, tiny_lm_dir, postgres_server):
     procs = [spawn("trainer", "serve", "--db", url, "--run", run_id, "--dir", str(tmp / "shared"),
                    log=logs[4])]
     try:
-        wait_for("trainer registers", registered(fac, run_id, "trainer"), 240, procs, logs)
+        wait_for("trainer registers", registered(fac, run_id, "trainer"), 600, procs, logs)
         procs += [spawn("worker", "--db", url, "--run", run_id, "--mutator-plugin", PLUGIN, log=logs[i],
                         env={"SCRIPTED_DELAY_S": "0.4"}) for i in range(4)]
-        wait_for("four workers register", registered(fac, run_id, "worker", 4), 120, procs, logs)
+        wait_for("four workers register", registered(fac, run_id, "worker", 4), 600, procs, logs)
 
         def victim_holds_a_batch():
             done = rows(fac, Batch, Batch.run_id == run_id, Batch.status == "done")
             held = [b.worker_id for b in rows(fac, Batch, Batch.run_id == run_id, Batch.status == "planned")]
             return len(done) >= 4 and held
-        wait_for("the run gets going", victim_holds_a_batch, 240, procs, logs)
+        wait_for("the run gets going", victim_holds_a_batch, 300, procs, logs, run_progress(fac, run_id))
         held = rows(fac, Batch, Batch.run_id == run_id, Batch.status == "planned")[0].worker_id
         victim = rows(fac, Worker, Worker.id == held)[0]
         os.kill(victim.pid, signal.SIGKILL)
         killed_at = time.time()
         others = [p for p in procs[1:] if p.pid != victim.pid]
         assert len(others) == 3
-        wait_for("the workers finish", lambda: all(p.poll() is not None for p in others), 600, others, logs)
+        wait_for("the workers finish", lambda: all(p.poll() is not None for p in others), 300, others, logs,
+                 run_progress(fac, run_id))
         assert [p.returncode for p in others] == [0, 0, 0], [lg.read_text()[-2000:] for lg in logs]
-        wait_for("the trainer finishes", lambda: procs[0].poll() is not None, 300, procs[:1], logs)
+        wait_for("the trainer finishes", lambda: procs[0].poll() is not None, 300, procs[:1], logs,
+                 run_progress(fac, run_id))
         assert procs[0].returncode == 0, logs[4].read_text()[-3000:]
     finally:
         stop_all(procs)
-    return fac, run_id, victim, killed_at
+    return fac, run_id, victim, killed_at, tmp / "run"
 
 
 def test_the_run_completes_its_budget_after_a_worker_is_killed(killed_run):
-    fac, run_id, victim, _ = killed_run
+    fac, run_id, victim, _, run_dir = killed_run
     run = rows(fac, Run, Run.id == run_id)[0]
     assert run.status == "finished" and run.stop_reason == "iteration budget reached"
     c = run.counters
@@ -84,10 +87,12 @@ def test_the_run_completes_its_budget_after_a_worker_is_killed(killed_run):
     assert all(b.worker_id != victim.id for b in batches if b.batch_index in
                {e.batch_index for e in rows(fac, Event, Event.run_id == run_id, Event.kind == "takeover")})
     assert len({b.worker_id for b in batches}) >= 3  # the work was shared
+    info = status(run_dir)  # the run directory seeded with --db reads the shared database
+    assert info["status"] == "finished" and info["iterations"] == BUDGET and info["model_version"] >= 1
 
 
 def test_each_program_and_rollout_is_committed_once(killed_run):
-    fac, run_id, _, _ = killed_run
+    fac, run_id, _, _, _ = killed_run
     progs = rows(fac, Program, Program.run_id == run_id, order=Program.seq)
     assert [p.seq for p in progs] == list(range(len(progs)))
     assert len({(p.island, p.code_hash) for p in progs}) == len(progs)
@@ -105,7 +110,7 @@ def test_each_program_and_rollout_is_committed_once(killed_run):
 
 
 def test_every_cell_holds_its_best_program(killed_run):
-    fac, run_id, _, _ = killed_run
+    fac, run_id, _, _, _ = killed_run
     search = DistributedSearch.load(fac, run_id)
     desc = search.archive.descriptor  # the final binning
     progs = {p.seq: p for p in rows(fac, Program, Program.run_id == run_id)}
@@ -122,7 +127,7 @@ def test_every_cell_holds_its_best_program(killed_run):
 
 
 def test_every_island_kept_running(killed_run):
-    fac, run_id, _, killed_at = killed_run
+    fac, run_id, _, killed_at, _ = killed_run
     prompts = rows(fac, PromptRow, PromptRow.run_id == run_id)
     assert Counter(p.island for p in prompts) == {i: BUDGET // ISLANDS + (i < BUDGET % ISLANDS)
                                                    for i in range(ISLANDS)}
@@ -135,7 +140,7 @@ def test_every_island_kept_running(killed_run):
 
 
 def test_no_rollout_lost_or_consumed_twice_by_the_trainer(killed_run):
-    fac, run_id, _, _ = killed_run
+    fac, run_id, _, _, _ = killed_run
     rolls = rows(fac, Rollout, Rollout.run_id == run_id)
     trains = [e.detail for e in rows(fac, Event, Event.run_id == run_id, Event.kind == "train")]
     consumed = [r for r in rolls if r.consumed]
