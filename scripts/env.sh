@@ -9,7 +9,7 @@ VPO_VENV="${VPO_VENV:-$VPO_ROOT/.venv}"
 # already matches the lock is left alone.  Refresh the lock with `bash scripts/lock.sh`.
 ensure_venv() {
   local lock="$VPO_ROOT/requirements.lock" py="$VPO_VENV/bin/python"
-  local check=("$VPO_ROOT/scripts/lockcheck.py" "$lock" --project vpo-evolve)
+  local check=("$VPO_ROOT/scripts/lockcheck.py" "$lock" --project vpo-evolve --root "$VPO_ROOT")
   if [ -x "$py" ] && "$py" "${check[@]}" 2>/dev/null; then return 0; fi
   if [ ! -x "$py" ]; then
     echo "[env] creating $VPO_VENV" >&2

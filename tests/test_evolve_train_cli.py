@@ -74,12 +74,14 @@ def test_eval_passk_on_an_adapter(trained, tiny_lm_dir):
 
 
 def test_eval_passk_real_backend_and_bad_k(tmp_path, tiny_lm_dir):
-    """No plugin: the tiny LM's own samples (garbage) score zero everywhere."""
+    """No plugin: the tiny LM's own samples (garbage; some parse once the scaffold writes the
+    fence) score zero everywhere."""
     cfg = _config(tmp_path, tiny_lm_dir)
     out = _invoke("eval", "passk", "--suite", str(problem_dir(tmp_path)), "--samples", "2",
                   "--k", "1,2", "--json", "--config", str(cfg))
     (r,) = json.loads(out)["per_problem"]
-    assert r["answers"] == 4 and r["valid"] == 0 and r["pass_at_k"] == {"1": 0.0, "2": 0.0}
+    assert r["answers"] == 4 and r["valid"] <= 4 and r["solved"] == 0
+    assert r["pass_at_k"] == {"1": 0.0, "2": 0.0} and max(r["fitness"]) == 0.0
     res = CliRunner().invoke(main, ["eval", "passk", "--suite", str(problem_dir(tmp_path)),
                                     "--k", "x", "--config", str(cfg)])
     assert res.exit_code != 0 and "--k" in res.output
