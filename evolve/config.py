@@ -17,6 +17,7 @@ from evolve.map_elites import CodeLength, DimensionSpec, PassSignature
 from evolve.mutations.fmt import FormatMode
 from evolve.mutations.scaffold import ScaffoldConfig, build_scaffold
 from evolve.mutator.config import MutatorConfig, SamplingParams, TransformersConfig
+from evolve.distributed.config import WorkersConfig
 from evolve.online_config import TrainerConfig
 from evolve.operators import OperatorsConfig
 from evolve.selection import EpsilonLexicase, StrategySpec
@@ -168,6 +169,10 @@ class RunConfig(_Section):
     mutator: MutatorConfig = Field(default_factory=TransformersConfig)
     trainer: TrainerConfig | None = Field(
         default=None, description="online fine-tuning of the mutator (evolve.online); null = off"
+    )
+    workers: WorkersConfig = Field(
+        default_factory=WorkersConfig,
+        description="multi-worker runs on PostgreSQL (`evolve worker`, evolve.distributed)",
     )
 
     def snapshot(self) -> dict[str, Any]:

@@ -184,11 +184,11 @@ class Loop:
         s.counters.evaluations += len(results)
         d = len(s.problem.tests)
         evals.update({h: Scored.of(r, d) for h, r in zip(fresh, results)})
-        before = (s.counters.children, s.counters.duplicates)
+        new = known = 0
         for p, j, comp, outcome in work:
-            s.commit_completion(p, j, comp, outcome, evals)
+            n_new, n_known = s.commit_completion(p, j, comp, outcome, evals)
+            new, known = new + n_new, known + n_known
         stats = generation_stats([w[2] for w in work], [w[3] for w in work], m)
         stats.update(prompts=len(plan.prompts), evaluate_s=round(time.monotonic() - t0, 3),
-                     evaluations=len(results), new_programs=s.counters.children - before[0],
-                     known=s.counters.duplicates - before[1])
+                     evaluations=len(results), new_programs=new, known=known)
         return stats

@@ -67,7 +67,10 @@ checkpoint_dir, adapter_dir = run_checkpoint, run_adapter  # the layout: trainer
 class OnlineTrainer:
     """Steps the learner on the run's replay buffer and hands new adapters to the mutator."""
 
-    def __init__(self, run_dir: Path, factory, run_id: str, config: RunConfig, mutator: Mutator):
+    def __init__(self, run_dir: Path, factory, run_id: str, config: RunConfig,
+                 mutator: Mutator | None):
+        """`mutator` None: no mutator in this process (the trainer service of a multi-worker
+        run, evolve.distributed.trainer_service): the learner loads its own base weights."""
         from trainer.learner import Learner
 
         if config.trainer is None:
@@ -77,7 +80,7 @@ class OnlineTrainer:
                               " transformers or vllm for online fine-tuning")
         self.run_dir, self.factory, self.run_id = Path(run_dir), factory, run_id
         self.config, self.opts = config, config.trainer.online
-        self.mutator = SwappingMutator(mutator)
+        self.mutator = SwappingMutator(mutator) if mutator is not None else None
         base, self.shared = learner_base(config, mutator)
         self.learner = Learner(base, learner_config(config.trainer, config, self.run_dir))
         log.info("online learner %s the mutator's base weights",
@@ -88,7 +91,8 @@ class OnlineTrainer:
             version = self._import(Path(self.opts.init_checkpoint))
         if version:
             restore(self.learner, checkpoint_dir(self.run_dir, version))
-            self.mutator.load_adapter(version, adapter_dir(self.run_dir, version))
+            if self.mutator is not None:
+                self.mutator.load_adapter(version, adapter_dir(self.run_dir, version))
         self.mode = REWARD_MODES[self.opts.reward]
 
     def _import(self, ckpt: Path) -> int:
@@ -145,13 +149,18 @@ class OnlineTrainer:
                   "rollouts": sum(len(g) for g in take), "reward": self.opts.reward,
                   "adapter": str(path) if path else None, "metrics": scalars}
         with repo.transaction(self.factory) as s:
-            repo.mark_consumed(s, [r.id for g in take for r in g])
+            repo.mark_consumed(s, [r.id for g in take for r in g], version)
             repo.update_run(s, self.run_id, policy_version=version)
             repo.add_event(s, self.run_id, "train", detail)
-        if path is not None:
+            self._publish(s, version, path, detail)
+        if path is not None and self.mutator is not None:
             self.mutator.load_adapter(version, path)
         log.info("online step: version %d (updated=%s) on %d groups", version, metrics["updated"], len(take))
         return detail
+
+    def _publish(self, s, version: int, path: Path | None, detail: dict[str, Any]) -> None:
+        """In the step's transaction: make a new adapter known beyond this process (the trainer
+        service records it for the workers); in a single-process run the mutator swaps it in."""
 
 
 def attach(run_dir: Path, factory, run_id: str, config: RunConfig, mutator: Mutator,

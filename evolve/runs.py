@@ -80,9 +80,11 @@ def _check_seedable(run_dir: Path) -> None:
         raise RunError(f"{run_dir}: exists and is not empty: seed into a new or empty directory")
 
 
-def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None = None) -> Seeded:
+def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None = None,
+         database_url: str | None = None) -> Seeded:
     """Create a run: evaluate the initial program and put it on every island.  `problem_ref`
-    names a problem (`evolve problems list`) or is one (benchmarks seed split problems)."""
+    names a problem (`evolve problems list`) or is one (benchmarks seed split problems);
+    `database_url` overrides the config's `database.url` (a run shared by `evolve worker`s)."""
     from problems.loaders import load_problem
     from sandbox.api import Sandbox
 
@@ -90,6 +92,8 @@ def seed(problem_ref: "str | Problem", run_dir: Path, config_path: Path | None =
     _check_seedable(run_dir)
     problem = problem_ref if isinstance(problem_ref, Problem) else load_problem(problem_ref)
     cfg = with_problem_defaults(load_config(config_path), problem.run_defaults, f"{problem.id} run defaults")
+    if database_url:
+        cfg = cfg.model_copy(update={"database": cfg.database.model_copy(update={"url": database_url})})
     with Sandbox(cfg.sandbox) as box:  # refuses (one line) before anything is written
         box.start()
         result = box.evaluate(problem.search_view(), problem.initial_program)  # no held-out tests
@@ -149,6 +153,7 @@ def execute(run_dir: Path, *, resume: bool, iterations: int | None = None,
     read_run_file(run_dir)  # a mistyped path is an error, never a new directory
     with exclusive(run_dir):
         cfg = stored_config(run_dir)
+        _no_live_workers(run_dir, cfg)
         with Sandbox(cfg.sandbox) as box:
             box.start()
             mutator = mutator_factory(cfg) if mutator_factory else build_mutator(cfg.mutator)
@@ -167,6 +172,24 @@ def execute(run_dir: Path, *, resume: bool, iterations: int | None = None,
                 return _drive(r, search, search.config, mutator, box, budget, on_start, on_batch)
             finally:
                 r.close()
+
+
+def _no_live_workers(run_dir: Path, cfg: RunConfig) -> None:
+    """`evolve run` drives a run alone: refuse one that `evolve worker`s are driving."""
+    from evolve.distributed.registry import any_live
+
+    from sqlalchemy import inspect
+
+    r = open_run(run_dir, mode="inspect")
+    try:
+        with database_errors(r), repo.transaction(r.factory) as s:
+            if not inspect(r.engine).has_table("workers"):
+                return  # an older schema: no worker ever ran on it
+            if any_live(s, r.run_id, cfg.workers.grace_s):
+                raise RunError(f"{run_dir}: `evolve worker`s are driving this run; add workers "
+                               "instead, or stop them first")
+    finally:
+        r.close()
 
 
 def _started(r: OpenRun, search: Search, budget: Budget, resume: bool, home: dict | None,
@@ -222,6 +245,8 @@ def _finish(r: OpenRun, status: str, reason: str) -> None:
 def status(run_dir: Path) -> dict:
     """What `evolve status` shows, as plain data.  Reads only: the database is opened
     read-only and a "running" run nobody holds the lock of reads as interrupted."""
+    from evolve.distributed.registry import any_live
+
     run_dir = Path(run_dir)
     r = open_run(run_dir)
     try:
@@ -233,6 +258,7 @@ def status(run_dir: Path) -> dict:
             n_programs = repo.count_programs(s, r.run_id)
             per_version = _per_policy_version(s, r.run_id)
             used = repo.last_event(s, r.run_id, "sandbox")
+            workers = any_live(s, r.run_id, RunConfig.model_validate(run.config).workers.grace_s)
             try:
                 acct = run_totals(s, r.run_id)
             except AccountingError as exc:
@@ -240,7 +266,7 @@ def status(run_dir: Path) -> dict:
     finally:
         r.close()
     state, reason = run.status, run.stop_reason
-    if state == "running" and not lock_held(run_dir):
+    if state == "running" and not lock_held(run_dir) and not workers:
         state, reason = "interrupted", KILLED
     d = len(Problem.model_validate(run.problem).search_view().tests)
     solved_tests = set()

@@ -167,6 +167,12 @@ class Search:
             return cls(factory, run, problem, config, archive, rng_from(run.rng_state), counters,
                        attempts)
 
+    def _locked(self):
+        """The transaction of a state transition (plan, commit, complete).  One process owns
+        the state here; evolve.distributed.DistributedSearch locks the run row and reloads
+        what other workers changed before the transition decides anything."""
+        return repo.transaction(self.factory)
+
     def _save(self, s, *, binning: bool = False, **extra: Any) -> None:
         values = dict(counters={**self.counters.__dict__, "arrival": self.archive.arrival},
                       rng_state=rng_state(self.rng), **extra)
@@ -242,13 +248,13 @@ class Search:
     def plan_batch(self, n: int) -> BatchPlan:
         """Choose operators, parents and inspirations for `n` prompts; build and persist them."""
         c = self.counters
-        before = rng_state(self.rng)
-        picks = [(island, *self._pick(island)) for island in
-                 ((c.iterations_planned + j) % self.archive.n_islands for j in range(n))]
-        sample_seed = int(self.rng.integers(2**31 - 1))
-        index = c.batches_planned
         prompts: list[PlannedPrompt] = []
-        with repo.transaction(self.factory) as s:
+        with self._locked() as s:
+            before = rng_state(self.rng)
+            picks = [(island, *self._pick(island)) for island in
+                     ((c.iterations_planned + j) % self.archive.n_islands for j in range(n))]
+            sample_seed = int(self.rng.integers(2**31 - 1))
+            index = c.batches_planned
             rows = repo.programs_by_seq(s, self.run_id, sorted({q for p in picks for q in (p[2], *p[3])}))
             s.add(Batch(run_id=self.run_id, batch_index=index, status="planned",
                         rng_before=before, rng_after=rng_state(self.rng), sample_seed=sample_seed))
@@ -275,17 +281,18 @@ class Search:
 
     def open_plans(self) -> list[BatchPlan]:
         """Batches planned but not completed (in flight when the run stopped), in order."""
-        out = []
         with repo.transaction(self.factory) as s:
-            for b in repo.open_batches(s, self.run_id):
-                prs = repo.batch_prompts(s, self.run_id, b.batch_index)
-                rows = repo.programs_by_seq(s, self.run_id, [p.parent_seq for p in prs])
-                out.append(BatchPlan(b.batch_index, b.sample_seed, [
-                    PlannedPrompt(p.id, p.iteration, p.island, view(rows[p.parent_seq]),
-                                  rows[p.parent_seq].generation, p.system, p.user, p.operator)
-                    for p in prs
-                ]))
-        return out
+            return [self._stored_plan(s, b) for b in repo.open_batches(s, self.run_id)]
+
+    def _stored_plan(self, s, b: Batch) -> BatchPlan:
+        """A planned batch as stored (its prompts were built when it was planned)."""
+        prs = repo.batch_prompts(s, self.run_id, b.batch_index)
+        rows = repo.programs_by_seq(s, self.run_id, [p.parent_seq for p in prs])
+        return BatchPlan(b.batch_index, b.sample_seed, [
+            PlannedPrompt(p.id, p.iteration, p.island, view(rows[p.parent_seq]),
+                          rows[p.parent_seq].generation, p.system, p.user, p.operator)
+            for p in prs
+        ])
 
     def committed(self, plan: BatchPlan) -> set[tuple[int, int]]:
         with repo.transaction(self.factory) as s:
@@ -299,19 +306,21 @@ class Search:
         return {h: Scored.of_row(rows[q]) for h, q in seqs.items()}
 
     def commit_completion(self, p: PlannedPrompt, index: int, comp: Completion,
-                          outcome: MutationOutcome, evals: dict[str, Scored]) -> None:
+                          outcome: MutationOutcome, evals: dict[str, Scored]) -> tuple[int, int]:
         """The rollout of one completion and every new child it yields, in one transaction.
         `evals` holds the evaluation of every evaluable child (stored or fresh), by code hash.
-        Everything is decided first, then written in one flush (no row written twice)."""
+        Everything is decided first, then written in one flush (no row written twice).
+        Returns (new programs, answers that re-found a program of the island)."""
         m, d = self.config.mutation.answers, len(self.problem.tests)
         rows = answer_rows(outcome, m, d, evals)
         slots: dict[int, dict[str, Any]] = {}
         parts: list[tuple[int, str]] = []  # (slot, outcome) for the attempts summary
         admitted: list[tuple[Program, Candidate, Placement]] = []
         c = self.counters
-        top = self.archive.best(p.island)
-        island_best = top.fitness if top is not None else 0.0
-        with repo.transaction(self.factory) as s:
+        with self._locked() as s:
+            before = (c.children, c.duplicates)
+            top = self.archive.best(p.island)
+            island_best = top.fitness if top is not None else 0.0
             for child in outcome.children:
                 k = child.slot
                 if not 1 <= k <= m:
@@ -372,18 +381,20 @@ class Search:
             for prog, cand, pl in admitted:
                 self._persist(s, p.island, cand, pl)
             self._save(s)
+            added = (c.children - before[0], c.duplicates - before[1])
         self.attempts[p.island].append(summary)
+        return added
 
     def complete_batch(self, plan: BatchPlan, elapsed_s: float = 0.0,
                        stats: dict[str, Any] | None = None) -> list[str]:
         """Mark the batch done (with its accounting, evolve.accounting.BatchStats) and run
         migration/reset when their interval boundary is crossed."""
         c, isl = self.counters, self.config.islands
-        before, after = c.iterations_done, c.iterations_done + len(plan.prompts)
-        crossed = lambda every: every > 0 and after // every > before // every  # noqa: E731
         evolving = self.config.loop.mode == "evolve"
         happened = []
-        with repo.transaction(self.factory) as s:
+        with self._locked() as s:
+            before, after = c.iterations_done, c.iterations_done + len(plan.prompts)
+            crossed = lambda every: every > 0 and after // every > before // every  # noqa: E731
             repo.mark_batch_done(s, self.run_id, plan.index, stats)
             if evolving and crossed(isl.migration_interval):
                 self._migrate(s, plan.index)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sandbox.requirements import SCIENTIFIC_STACK, RequirementError, parse_pins
 
@@ -28,7 +28,23 @@ class ProcessOptions(_Strict):
     nproc: int = Field(default=64, ge=0, description="RLIMIT_NPROC for candidates (0 = unset)")
 
 
+class DockerTLS(_Strict):
+    """Mutual TLS to a remote engine (`dockerd --tlsverify`): the engine's certificate must chain
+    to `ca_cert`; this client presents `client_cert`/`client_key`."""
+
+    ca_cert: str = Field(description="PEM file: the CA the engine's certificate is checked against")
+    client_cert: str = Field(description="PEM file: this client's certificate")
+    client_key: str = Field(description="PEM file: this client's key")
+
+
 class DockerOptions(_Strict):
+    host: str | None = Field(
+        default=None,
+        description="Docker engine for the sandboxes: unix:///PATH, tcp://HOST:2376 (with tls) or"
+        " ssh://USER@HOST; null = the environment's DOCKER_HOST / DOCKER_TLS_VERIFY /"
+        " DOCKER_CERT_PATH, else the local socket",
+    )
+    tls: DockerTLS | None = Field(default=None, description="mutual TLS for a tcp:// host")
     image: str = Field(
         default="vpo-evolve-sandbox:auto",
         description="':auto' = a tag per runner revision and package set (several checkouts share one engine)",
@@ -38,6 +54,12 @@ class DockerOptions(_Strict):
     pids_limit: int = Field(default=64, ge=8)
     tmpfs_mb: int = Field(default=64, ge=8)
     user: str = "65534:65534"
+
+    @model_validator(mode="after")
+    def _tls_needs_tcp(self) -> "DockerOptions":
+        if self.tls is not None and not (self.host or "").startswith("tcp://"):
+            raise ValueError("tls: needs a tcp://HOST:PORT host")
+        return self
 
 
 class SandboxConfig(_Strict):

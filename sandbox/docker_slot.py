@@ -22,6 +22,7 @@ import threading
 
 from sandbox import wire
 from sandbox.config import SandboxConfig
+from sandbox.engine import engine_address, engine_client, engine_key
 from sandbox.image import image_requirements, image_state, resolve_tag
 from sandbox.jails import JAIL_SITE_DIR
 from sandbox.slots import Slot, SlotDied
@@ -80,9 +81,11 @@ class DemuxReader:
 
     def _pump(self, timeout: float) -> bool:
         """Read what is available within `timeout`; False when nothing came."""
-        ready, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
-        if not ready:
-            return False
+        pending = getattr(self.sock, "pending", None)  # TLS (remote engine): decrypted bytes waiting
+        if not (pending and pending()):
+            ready, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+            if not ready:
+                return False
         chunk = self.sock.recv(1 << 20)
         if not chunk:
             self.eof = True
@@ -109,39 +112,35 @@ class DemuxReader:
 
 
 class _Engine:
-    """One docker client per process, stray cleanup once, and removal of ours at exit."""
+    """One docker client per engine and process, stray cleanup once per engine, and removal of
+    ours at exit."""
 
     lock = threading.Lock()
-    client = None
-    swept = False
+    clients: dict = {}
 
     @classmethod
     def get(cls, config: SandboxConfig):
-        import docker
-
+        key = engine_key(config.docker)
         with cls.lock:
-            if cls.client is None:
-                client = docker.from_env(timeout=60, max_pool_size=max(10, config.slots + 4))
+            if key not in cls.clients:
+                client = engine_client(config.docker, 60, max_pool_size=max(10, config.slots + 4))
                 client.ping()
-                cls.client = client
-            if not cls.swept:
-                cleanup_containers(cls.client, only_strays=True)
-                atexit.register(cleanup_containers, None, mine_only=True)
-                cls.swept = True
-            return cls.client
+                cleanup_containers(client, only_strays=True)
+                atexit.register(cleanup_containers, client, mine_only=True)
+                cls.clients[key] = client
+            return cls.clients[key]
 
 
 def cleanup_containers(client=None, *, only_strays: bool = False, mine_only: bool = False) -> int:
     """Remove sandbox containers: strays of dead owners, this process's own, or all.  Count."""
     import docker.errors
 
-    client = client or _Engine.client
     if client is None:
         return 0
     removed, me = 0, current_owner()
     try:
         found = client.containers.list(all=True, filters={"label": f"{LABEL}=1"}, ignore_removed=True)
-    except docker.errors.DockerException:
+    except (docker.errors.DockerException, OSError):  # requests' ConnectionError is an OSError
         return 0
     for container in found:
         owner = container.labels.get(LABEL_OWNER, "")
@@ -179,12 +178,14 @@ class DockerSlot(Slot):
         except ImportError:
             return False, "the docker SDK is not installed (pip install docker)"
         try:
-            client = docker.from_env(timeout=PING_TIMEOUT_S)
+            client = engine_client(config.docker, PING_TIMEOUT_S)
             client.ping()
             state = image_state(client, config.docker.image, requirements=config.requirements)
             client.close()
-        except docker.errors.DockerException as exc:
-            return False, f"no Docker engine answers ({type(exc).__name__}); start one: scripts/bootstrap.sh dockerd"
+        except (docker.errors.DockerException, OSError) as exc:  # requests' errors are OSErrors
+            where = engine_address(config.docker)
+            return False, (f"no Docker engine answers at {where} ({type(exc).__name__}: {str(exc)[:120]});"
+                           " start one (scripts/bootstrap.sh dockerd) or fix sandbox.docker.host / DOCKER_HOST")
         if state != "ready":
             why = "does not exist" if state == "missing" else "was built from other runner code or packages"
             tag = resolve_tag(config.docker.image, config.requirements)
@@ -193,9 +194,7 @@ class DockerSlot(Slot):
 
     @staticmethod
     def provides(config: SandboxConfig) -> dict[str, str]:
-        import docker
-
-        client = docker.from_env(timeout=PING_TIMEOUT_S)
+        client = engine_client(config.docker, PING_TIMEOUT_S)
         try:
             return image_requirements(client, resolve_tag(config.docker.image, config.requirements))
         finally:

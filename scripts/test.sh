@@ -11,6 +11,7 @@ source scripts/env.sh
 
 ensure_apt_packages docker.io bubblewrap debootstrap
 ensure_apt_packages chromium  # tests/test_report.py loads `evolve report` pages in headless Chromium
+ensure_apt_packages docker-compose  # tests/test_compose.py validates docker-compose.yml with it
 ensure_postgres_binaries
 ensure_venv
 ensure_dockerd

@@ -104,6 +104,16 @@ def test_bad_adapters_are_reported_and_keep_the_current_policy(server, adapters,
     assert v.generate(["x"], n=1, params=GREEDY)[0][0].policy_version == 1
 
 
+def test_workers_sharing_a_server_load_the_same_version(server, adapters):
+    """Two workers of a multi-worker run pick up the trainer's version N on one vLLM server:
+    the second load finds it loaded and uses it (no error, same policy)."""
+    a, b = vllm(server, "shared"), vllm(server, "shared")
+    a.load_adapter(1, adapters[0])
+    b.load_adapter(1, adapters[0])
+    assert a.policy_version == b.policy_version == 1
+    assert_same(a.generate(PROMPTS[:1], n=1, params=GREEDY), b.generate(PROMPTS[:1], n=1, params=GREEDY))
+
+
 def test_openai_backend_is_text_only(server):
     for chat in (True, False):
         o = build_mutator(OpenAIConfig(base_url=server.base_url + "/v1", model="tiny", chat=chat, api_key_env=None))

@@ -1,5 +1,6 @@
 """The `evolve` console command: one click group; each concern's commands live in their own
-module of this package (run lifecycle, status, archive, problems, models, training, report) and
+module of this package (run lifecycle, status, archive, problems, models, training, report,
+multi-worker processes) and
 are gathered here, so `evolve --help` lists everything.  The sandbox keeps its own group
 (sandbox/cli.py), which only needs the sandbox package.
 """
@@ -32,6 +33,7 @@ def main() -> None:
 def _register() -> None:
     # Each concern owns its commands (evolve/cli/<concern>.py); they are gathered here.
     from evolve.cli.archive import archive_group
+    from evolve.cli.distributed import COMMANDS as distributed_commands
     from evolve.cli.model import model_group
     from evolve.cli.problems import problems_group
     from evolve.cli.report import report_command
@@ -41,7 +43,7 @@ def _register() -> None:
     from sandbox.cli import sandbox_group
 
     for command in (sandbox_group, problems_group, model_group, *run_commands, status_command,
-                    archive_group, *train_commands, report_command):
+                    archive_group, *train_commands, report_command, *distributed_commands):
         main.add_command(command)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 from rich.console import Console
@@ -10,6 +13,8 @@ from rich.console import Console
 console = Console()
 RUN_DIR = click.Path(file_okay=False, path_type=Path)
 INT64 = click.IntRange(min=0, max=2**63 - 1)
+PLUGIN = click.option("--mutator-plugin", "plugin", metavar="MODULE:CALLABLE",
+                      help="use a custom Mutator: CALLABLE(run_config) -> Mutator")
 
 
 def fail(exc: Exception) -> click.ClickException:
@@ -40,3 +45,20 @@ def outcome_table(tests, scores, failures, title: str | None = None):
         label = f"{test.id} (hidden)" if test.hidden else test.id
         t.add_row(label, f"{score:.3f}", f[1] if f else "passed", f[2] if f else "")
     return t
+
+
+@contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops a run the way Ctrl-C does (recorded as interrupted, resumable); a second
+    SIGTERM during that shutdown kills the process at once."""
+    from evolve.runs import Terminated
+
+    def handler(signum, _frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated("terminated by SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

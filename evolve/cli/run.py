@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Iterator
 
 import click
 
-from evolve.cli.common import RUN_DIR, console, fail, user_errors
+from evolve.cli.common import PLUGIN, RUN_DIR, console, fail, sigterm_interrupts, user_errors
 from evolve.config import ConfigError, RunConfig, dump_yaml
 
 RUN_LOG = "run.log"
@@ -30,18 +29,21 @@ LOGGED = ("evolve", "trainer", "sandbox", "py.warnings")  # loggers whose record
 @click.option("--run", "run_dir", type=RUN_DIR, required=True, help="run directory to create (absent or empty)")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="run config YAML, e.g. configs/cpu-small.yaml (defaults: `evolve config show`)")
-def seed_command(problem: str, run_dir: Path, config_path: Path | None) -> None:
+@click.option("--db", "url", help="database URL (overrides database.url): a PostgreSQL run `evolve worker`s share")
+def seed_command(problem: str, run_dir: Path, config_path: Path | None, url: str | None) -> None:
     """Create a run for PROBLEM (id or path): evaluate the initial program, seed every island."""
     from evolve.runs import seed
 
     try:
-        done = seed(problem, run_dir, config_path)
+        done = seed(problem, run_dir, config_path, database_url=url)
     except user_errors() as exc:
         raise fail(exc) from None
     console.print(f"seeded run {done.run_id} in {run_dir}: problem {done.problem_id}, "
                   f"{done.islands} islands, initial fitness {done.fitness:.4f} "
                   f"(sandbox {done.sandbox['backend']}, jail {done.sandbox['jail']})")
     _print_initial(run_dir)
+    if url:
+        console.print(f"workers: evolve worker --db URL --run {done.run_id}", soft_wrap=True)
 
 
 def _print_initial(run_dir: Path) -> None:
@@ -61,23 +63,6 @@ def _print_initial(run_dir: Path) -> None:
                                         title=f"the initial program (#{p.seq}): fitness {p.fitness:.4f}"))
     finally:
         r.close()
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM stops a run the way Ctrl-C does (recorded as interrupted, resumable); a second
-    SIGTERM during that shutdown kills the process at once."""
-    from evolve.runs import Terminated
-
-    def handler(signum, _frame) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        raise Terminated("terminated by SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class _Counting(logging.FileHandler):
@@ -135,7 +120,7 @@ def _drive(run_dir: Path, resume: bool, iterations: int | None, minutes: float |
                           hint="Ctrl-C stops cleanly; the run can be resumed")
     with _run_log(run_dir) as log:
         try:
-            with _sigterm_interrupts(), display:
+            with sigterm_interrupts(), display:
                 execute(run_dir, resume=resume, iterations=iterations, minutes=minutes,
                         mutator_factory=factory, on_start=display.on_start, on_batch=display.on_batch,
                         notify=console.print)
@@ -163,16 +148,12 @@ def _finite(_ctx, param, value: float | None) -> float | None:
     return value
 
 
-_PLUGIN = click.option("--mutator-plugin", "plugin", metavar="MODULE:CALLABLE",
-                       help="use a custom Mutator: CALLABLE(run_config) -> Mutator")
-
-
 @click.command("run")
 @click.argument("run_dir", type=RUN_DIR)
 @click.option("--iterations", type=click.IntRange(min=0, max=2**63 - 1), help="total iteration budget of the run")
 @click.option("--minutes", type=click.FloatRange(min=0, max=1e7, min_open=True), callback=_finite,
               help="active wall-time budget (total, earlier sessions included)  [default: the config's loop.minutes]")
-@_PLUGIN
+@PLUGIN
 def run_command(run_dir: Path, iterations: int | None, minutes: float | None, plugin: str | None) -> None:
     """Run the search in RUN_DIR until its budget is spent (continues an interrupted run)."""
     _drive(run_dir, False, iterations, minutes, plugin)
@@ -180,7 +161,7 @@ def run_command(run_dir: Path, iterations: int | None, minutes: float | None, pl
 
 @click.command("resume")
 @click.argument("run_dir", type=RUN_DIR)
-@_PLUGIN
+@PLUGIN
 def resume_command(run_dir: Path, plugin: str | None) -> None:
     """Continue a stopped or killed run with its stored config, RNG, counters and budget."""
     _drive(run_dir, True, None, None, plugin)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from evolve.cli.common import PLUGIN
 from evolve.config import ConfigError, RunConfig, load_config, validate
 
 CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -19,8 +20,6 @@ PROBLEM = click.option("--problem", "problem_ids", multiple=True,
                        help="only these problem ids of the suite (repeatable)")
 MODEL = click.option("--model", help="prepared model name or directory (transformers backend);"
                                      " default: the config's mutator")
-PLUGIN = click.option("--mutator-plugin", "plugin", metavar="MODULE:CALLABLE",
-                      help="custom Mutator: CALLABLE(run_config) -> Mutator")
 
 
 def _config(path: Path | None, model: str | None, **mutation: Any) -> RunConfig:

@@ -70,6 +70,8 @@ class Batch(Base):
     rng_before: Mapped[str] = mapped_column(Text)
     rng_after: Mapped[str] = mapped_column(Text)
     sample_seed: Mapped[int] = mapped_column(Integer, doc="sampling seed handed to the mutator")
+    worker_id: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, doc="multi-worker runs: the worker holding the batch (evolve.distributed)")
     stats: Mapped[dict[str, Any] | None] = mapped_column(
         JSON, nullable=True, doc="accounting when done: tokens, answers, generate/evaluate/learn seconds")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -127,6 +129,8 @@ class Rollout(Base):
     answer_keys: Mapped[list[Any]] = mapped_column(JSON, doc="per slot: normalised code hash")
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, doc="per slot status/reason/seq, summary")
     consumed: Mapped[bool] = mapped_column(Boolean, default=False)
+    consumed_version: Mapped[int | None] = mapped_column(
+        Integer, nullable=True, doc="the learner version whose step consumed it")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -185,5 +189,38 @@ class Event(Base):
     run_id: Mapped[str] = _run_fk()
     kind: Mapped[str] = mapped_column(String(40), doc="seed|migration|reset|run|resume|stop|error")
     batch_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Worker(Base):
+    """A process sharing a run through the database (evolve.distributed): a search worker or
+    the trainer service.  Its heartbeat is its lease: batches it holds are taken over once the
+    heartbeat is older than the grace period."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[str] = _run_fk()
+    kind: Mapped[str] = mapped_column(String(20), doc="worker|trainer")
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), doc="running|stopped")
+    policy_version: Mapped[int] = mapped_column(Integer, default=0, doc="adapter in use")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AdapterVersion(Base):
+    """An adapter version the trainer service published (the checkpoint in a shared directory)."""
+
+    __tablename__ = "adapter_versions"
+    __table_args__ = (UniqueConstraint("run_id", "version", name="uq_adapter_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = _run_fk()
+    version: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text, doc="the peft adapter directory")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -189,9 +189,19 @@ def unconsumed_rollouts(s: Session, run_id: str, limit: int | None = None) -> Se
     return s.scalars(q.order_by(Rollout.iteration, Rollout.completion_index).limit(limit)).all()
 
 
-def mark_consumed(s: Session, rollout_ids: Sequence[int]) -> None:
+class AlreadyConsumed(RuntimeError):
+    """A rollout was consumed by another learner step (two trainers on one run)."""
+
+
+def mark_consumed(s: Session, rollout_ids: Sequence[int], version: int | None = None) -> None:
+    """Mark rollouts consumed by the step that produced `version`; only unconsumed ones, so a
+    rollout is never consumed twice whatever the interleaving (AlreadyConsumed: roll back)."""
     if rollout_ids:
-        s.execute(update(Rollout).where(Rollout.id.in_(list(rollout_ids))).values(consumed=True))
+        res = s.execute(update(Rollout).where(Rollout.id.in_(list(rollout_ids)), Rollout.consumed.is_(False))
+                        .values(consumed=True, consumed_version=version))
+        if res.rowcount != len(set(rollout_ids)):
+            raise AlreadyConsumed(f"{len(set(rollout_ids)) - res.rowcount} of {len(rollout_ids)} rollouts"
+                                  " were consumed by another learner step")
 
 
 def last_activity(s: Session, run_id: str) -> datetime | None:

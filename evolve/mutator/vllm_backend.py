@@ -278,7 +278,9 @@ class VLLMMutator(Mutator):
         try:
             self._post("/v1/load_lora_adapter", {"lora_name": name, "lora_path": str(Path(path).resolve())})
         except HTTPError as e:
-            raise MutatorError(f"loading adapter {name} from {path} failed: {e}") from None
+            # a shared server (many workers, evolve.distributed): another worker loaded it first
+            if not (e.status == 400 and "already been loaded" in e.message):
+                raise MutatorError(f"loading adapter {name} from {path} failed: {e}") from None
         # vLLM reads the weights on first use: surface a broken adapter now, not mid-run
         try:
             self._post("/v1/completions", {"model": name, "prompt": "\n", "max_tokens": 1, "temperature": 0})
