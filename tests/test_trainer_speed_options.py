@@ -57,7 +57,7 @@ def test_chunked_learner_matches_the_plain_learner(tiny_lm_dir):
         loss, stats = ln._micro_step(micro, Normalizer(tokens=9.0, seqs=2.0))  # weight moves by
         loss.backward()  # lr x sign(g): comparing weights would compare signs of ~0 entries)
         grads.append(({k: v.grad.clone() for k, v in ln.model.named_parameters() if v.requires_grad},
-                      float(loss), stats["entropy_sum"]))
+                      loss.item(), stats["entropy_sum"]))
     (g1, l1, e1), (g2, l2, e2) = grads
     assert l1 == pytest.approx(l2, abs=1e-6) and e1 == pytest.approx(e2, rel=1e-4)
     scale = max(float(v.abs().max()) for v in g1.values())
