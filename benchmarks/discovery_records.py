@@ -91,7 +91,7 @@ def run_one(problem: Problem, minutes: float, work: Path, config: Path, box: San
     evolve("run", str(run_dir), "--minutes", str(minutes), timeout=minutes * 60 + 1800)
     wall = time.monotonic() - start
     status = json.loads(evolve("status", str(run_dir), "--json"))
-    best_file = run_dir / "best.py"
+    best_file = work / f"{run_dir.name}.best.py"  # never inside the run: evolve refuses that
     evolve("archive", "best", str(run_dir), "--export", str(best_file))
     best = box.evaluate(problem, best_file.read_text())
     initial = box.evaluate(problem, problem.initial_program)
