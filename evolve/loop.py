@@ -111,6 +111,13 @@ class Loop:
 
     def run(self) -> str:
         """Run until the budget is spent; returns why it stopped."""
+        try:
+            return self._run()
+        finally:
+            tail, self._last = time.monotonic() - self._last, time.monotonic()
+            self.search.add_elapsed(tail)
+
+    def _run(self) -> str:
         in_flight = self.search.open_plans()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mutator") as gen:
             plan = self._next_plan(in_flight)

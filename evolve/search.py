@@ -408,6 +408,13 @@ class Search:
             self._save(s)
         return happened
 
+    def add_elapsed(self, seconds: float) -> None:
+        """Count active time that no batch committed (a generation cancelled at the deadline,
+        an interrupt): a resumed run must not get that time again."""
+        with self._locked() as s:
+            self.counters.elapsed_s += seconds
+            self._save(s)
+
     def add_stats(self, batch: int, **figures: float) -> None:
         """Add figures known only after the batch completed (the online learner's time)."""
         with repo.transaction(self.factory) as s:

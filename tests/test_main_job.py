@@ -157,6 +157,11 @@ def test_the_time_bound_does_not_wait_for_a_slow_generation(tmp_path, monkeypatc
     info = status(run_dir)
     assert info["stop_reason"] == "time budget reached"
     assert info["iterations"] == 0 and info["iterations_planned"] == 2 and info["programs"] == 3
+    # regression: the cancelled generation's time is active time (it was lost, so a resume got
+    # the whole bound again and a bounded run reported 0 s of search)
+    assert info["elapsed_s"] >= 0.02 * 60
+    again = invoke("resume", run_dir, "--mutator-plugin", PLUGIN).output
+    assert status(run_dir)["iterations_planned"] == 2, again  # nothing left of the bound
 
 
 def test_the_live_panel_on_a_terminal(tmp_path):
