@@ -59,9 +59,11 @@ def raw_value(problem: Problem, scores: list[float]) -> float | None:
     return sum(1 / s for s in scores) / len(scores)  # score = bound / value, record is a mean ratio
 
 
-def merged_config(path: Path) -> Path:
+def merged_config(path: Path, batch_size: int, answers: int) -> Path:
     cfg = yaml.safe_load(BASE_CONFIG.read_text())
     _merge(cfg, OVERRIDES)
+    cfg["loop"]["batch_size"] = batch_size
+    cfg["mutation"]["answers"] = answers
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
 
@@ -84,7 +86,8 @@ def evolve(*args: str, timeout: float | None = None) -> str:
     return done.stdout
 
 
-def run_one(problem: Problem, minutes: float, work: Path, config: Path, box: Sandbox) -> dict:
+def run_one(problem: Problem, minutes: float, work: Path, config: Path, box: Sandbox,
+            batch_size: int, answers: int) -> dict:
     run_dir = work / problem.id.replace("/", "-")
     start = time.monotonic()
     evolve("seed", problem.id, "--run", str(run_dir), "--config", str(config))
@@ -98,7 +101,7 @@ def run_one(problem: Problem, minutes: float, work: Path, config: Path, box: San
     value, start_value = raw_value(problem, best.scores), raw_value(problem, initial.scores)
     record = problem.record
     return {
-        "problem": problem.id,
+        "problem": problem.id, "minutes": minutes, "batch_size": batch_size, "answers_per_completion": answers,
         "record": record.model_dump() if record else None,
         "answers": status["children"] + status["duplicates"] + status["rejected_answers"],
         "children": status["children"], "duplicates": status["duplicates"],
@@ -124,6 +127,10 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--minutes", type=float, default=5.0, help="active search time per problem")
     p.add_argument("--problems", nargs="*", help="problem ids (default: the discovery suite)")
+    p.add_argument("--batch-size", type=int, default=OVERRIDES["loop"]["batch_size"],
+                   help="prompts per generate call (1 when one call of long answers would take the bound)")
+    p.add_argument("--answers", type=int, default=OVERRIDES["mutation"]["answers"],
+                   help="answers per completion (1 when two rewrites of the program overflow max_tokens)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "discovery_records.json")
     p.add_argument("--work", type=Path, default=None, help="run directories (default: a temp dir)")
     args = p.parse_args()
@@ -131,18 +138,18 @@ def main() -> int:
     problems = [load_problem(i) for i in args.problems] if args.problems else load_suite("discovery")
     work = args.work or Path(tempfile.mkdtemp(prefix="discovery-records-"))
     work.mkdir(parents=True, exist_ok=True)
-    config = merged_config(work / "config.yaml")
+    config = merged_config(work / "config.yaml", args.batch_size, args.answers)
     rows = _kept_rows(args.out, {p.id for p in problems})
     with Sandbox(SandboxConfig(slots=1)) as box:
         for problem in problems:
             print(f"[discovery] {problem.id}: {args.minutes} min", file=sys.stderr, flush=True)
             try:
-                row = run_one(problem, args.minutes, work, config, box)
+                row = run_one(problem, args.minutes, work, config, box, args.batch_size, args.answers)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 row = {"problem": problem.id, "error": str(exc).splitlines()[0][:500]}
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
-            report = {"minutes_per_problem": args.minutes, "base_config": str(BASE_CONFIG.relative_to(ROOT)),
+            report = {"base_config": str(BASE_CONFIG.relative_to(ROOT)),
                       "overrides": OVERRIDES, "model": "qwen2.5-coder-0.5b", "runs": rows}
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.write_text(json.dumps(report, indent=1) + "\n")  # after every problem: partial runs count
