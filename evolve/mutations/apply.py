@@ -23,6 +23,7 @@ from evolve.mutations.models import (
     MutationOutcome,
     SearchReplace,
 )
+from evolve.mutations.imports import add_missing_imports
 from evolve.mutations.parse import MAX_CHARS, normalize_code, parse_answers
 
 Region = tuple[int, int]  # [first, last) line indices of an editable body
@@ -226,6 +227,9 @@ def apply_answer(parent: str, answer: Answer) -> AppliedAnswer:
         child, reason = None, f"parent program: {e}"
     if child is not None and normalize_code(child) == normalize_code(parent):
         child, reason = None, "edit leaves the program unchanged"
+    if child is not None:
+        child, added = add_missing_imports(child)
+        notes += [f"added the missing import of {m}" for m in added]
     return AppliedAnswer(
         slot=answer.slot, kind=answer.kind, ok=child is not None, code=child, reason=reason,
         blocks=blocks, notes=notes, syntax_error=syntax_error(child) if child is not None else None,
