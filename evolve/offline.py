@@ -23,7 +23,7 @@ from evolve.mutator import Completion, Mutator
 from evolve.prompts import Failure, ProgramView, PromptBuilder
 from evolve.scored import Scored
 from problems.model import Problem
-from trainer.checkpoints import adapter_path
+from trainer.checkpoints import adapter_path, version_checkpoint
 from trainer.metrics_math import best_at_k, pass_at_k, reward_diversity
 from trainer.records import RolloutGroup
 
@@ -117,7 +117,7 @@ def train(learner, mutator: Mutator, tasks: list[Task], *, steps: int, prompts_p
         metrics = learner.step(groups)
         adapter = None
         if metrics["updated"]:
-            ckpt = learner.save_checkpoint(Path(out_dir) / f"v{learner.version}")
+            ckpt = learner.save_checkpoint(version_checkpoint(out_dir, learner.version))
             adapter = adapter_path(ckpt)
             mutator.load_adapter(learner.version, adapter)
         fits = [f for pool in pools for s in pool for f in s.fitness]

@@ -34,11 +34,10 @@ from evolve.db import repo
 from evolve.db.models import Rollout as RolloutRow
 from evolve.mutator import Mutator
 from evolve.mutator.swapping import SwappingMutator
-from evolve.online_config import TrainerConfig
+from evolve.learner_setup import OnlineError, learner_base, learner_config, restore
 from evolve.rewards import REWARD_MODES, StoredRollout, reward_context
 from problems.model import Problem
 from trainer.checkpoints import checkpoint_version, is_checkpoint, run_adapter, run_checkpoint
-from evolve.learner_setup import OnlineError, learner_base, learner_config, restore
 from trainer.records import RolloutGroup
 
 log = logging.getLogger("evolve.online")
@@ -57,11 +56,6 @@ def to_groups(groups: list[list[RolloutRow]], rewards: Callable[[RolloutRow], li
     """Trainer records of stored rollouts (evolve.answers.stored_record)."""
     return [RolloutGroup(group_id=g[0].group_id, num_answers=m, num_tests=d,
                          rollouts=[stored_record(r, rewards(r)) for r in g]) for g in groups]
-
-
-# --- the online trainer ---------------------------------------------------------------------
-
-checkpoint_dir, adapter_dir = run_checkpoint, run_adapter  # the layout: trainer.checkpoints
 
 
 class OnlineTrainer:
@@ -90,9 +84,9 @@ class OnlineTrainer:
         if not version and self.opts.init_checkpoint:
             version = self._import(Path(self.opts.init_checkpoint))
         if version:
-            restore(self.learner, checkpoint_dir(self.run_dir, version))
+            restore(self.learner, run_checkpoint(self.run_dir, version))
             if self.mutator is not None:
-                self.mutator.load_adapter(version, adapter_dir(self.run_dir, version))
+                self.mutator.load_adapter(version, run_adapter(self.run_dir, version))
         self.mode = REWARD_MODES[self.opts.reward]
 
     def _import(self, ckpt: Path) -> int:
@@ -103,7 +97,7 @@ class OnlineTrainer:
         version = checkpoint_version(ckpt)
         if version < 1:
             raise OnlineError(f"trainer.online.init_checkpoint: {ckpt} holds version 0 (untrained)")
-        dest = checkpoint_dir(self.run_dir, version)
+        dest = run_checkpoint(self.run_dir, version)
         if dest.exists():
             shutil.rmtree(dest)
         shutil.copytree(ckpt, dest)
@@ -142,8 +136,8 @@ class OnlineTrainer:
     def _commit(self, take: list[list[RolloutRow]], metrics: dict[str, Any]) -> dict[str, Any]:
         version, path = self.learner.version, None
         if metrics["updated"]:
-            self.learner.save_checkpoint(checkpoint_dir(self.run_dir, version))
-            path = adapter_dir(self.run_dir, version)
+            self.learner.save_checkpoint(run_checkpoint(self.run_dir, version))
+            path = run_adapter(self.run_dir, version)
         scalars = {k: v for k, v in metrics.items() if isinstance(v, int | float | bool)}
         detail = {"version": version, "updated": bool(metrics["updated"]), "groups": len(take),
                   "rollouts": sum(len(g) for g in take), "reward": self.opts.reward,

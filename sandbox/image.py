@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Literal
 
+from problems.imports import imported_modules
 from sandbox.requirements import SCIENTIFIC_STACK, build_site, parse_pins
 
 SANDBOX_DIR = Path(__file__).resolve().parent
@@ -88,14 +89,8 @@ def runner_files() -> tuple[str, ...]:
             continue
         found.append(name)
         tree = ast.parse((SANDBOX_DIR / name).read_text(encoding="utf-8"), name)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                modules = [node.module]
-            else:
-                continue
-            todo += [f"{m}.py" for m in modules if "." not in m and (SANDBOX_DIR / f"{m}.py").is_file()]
+        todo += [f"{m}.py" for m in imported_modules(tree)
+                 if "." not in m and (SANDBOX_DIR / f"{m}.py").is_file()]
     return tuple(sorted(found))
 
 

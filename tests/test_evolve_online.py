@@ -16,11 +16,12 @@ from evolve.db.models import Event, Program, PromptRow, Rollout
 from evolve.mutator import TransformersConfig
 from evolve.mutator.transformers_backend import TransformersMutator
 from evolve.learner_setup import shared_module
-from evolve.online import adapter_dir, complete_groups
+from evolve.online import complete_groups
 from evolve.rewards import REWARD_MODES, RewardContext, StoredRollout, reward_context
 from evolve.runs import execute, open_run, seed, status
 from tests.evolve_support import problem_dir, write_config
 from tests.online_support import MenuMutator
+from trainer.checkpoints import STATE_FILE, run_adapter
 
 torch.set_num_threads(1)
 
@@ -62,7 +63,7 @@ def test_online_run_trains_and_swaps_adapters(online_run, tiny_lm_dir):
     versions = [t["version"] for t in trains if t["updated"]]
     assert len(versions) >= 2 and versions == list(range(1, len(versions) + 1))
     for v in versions:
-        assert (adapter_dir(online_run, v) / "adapter_config.json").is_file()
+        assert (run_adapter(online_run, v) / "adapter_config.json").is_file()
     assert all(t["groups"] == 2 and t["rollouts"] == 8 for t in trains)
     rolls = _rows(online_run, Rollout)
     # batch b+1 is generated while batch b is evaluated, so version v samples batch v + 1
@@ -75,7 +76,7 @@ def test_online_run_trains_and_swaps_adapters(online_run, tiny_lm_dir):
     mut = MenuMutator(TransformersConfig(**_mutator_cfg(tiny_lm_dir)), 2)
     r = rolls[-1]
     base = sum(mut.score(r.prompt_token_ids, r.token_ids))
-    mut.load_adapter(2, adapter_dir(online_run, 2))
+    mut.load_adapter(2, run_adapter(online_run, 2))
     assert abs(sum(mut.score(r.prompt_token_ids, r.token_ids)) - sum(r.logprobs)) < 1e-3
     assert abs(sum(mut.score(r.prompt_token_ids, r.token_ids)) - base) > 1e-3
 
@@ -97,8 +98,6 @@ def test_status_shows_model_version(online_run):
 
 def test_resume_restores_the_learner(online_run, tmp_path):
     import shutil
-
-    from trainer.learner import STATE_FILE
 
     run_dir = tmp_path / "copy"
     shutil.copytree(online_run, run_dir)

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from evolve.db import repo
 from evolve.db.models import Event, Rollout
 from evolve.mutator import TransformersConfig
-from evolve.online import adapter_dir
 from evolve.runs import execute, open_run, seed, status
 from tests.evolve_support import problem_dir, write_config
 from tests.online_support import MenuMutator, VLLMMenuMutator
+from trainer.checkpoints import run_adapter
 
 pytestmark = pytest.mark.vllm
 torch.set_num_threads(1)
@@ -53,6 +53,6 @@ def test_online_run_hot_swaps_adapters_into_the_vllm_server(vllm_server, tiny_lm
     r = next(r for r in reversed(rolls) if r.policy_version == 2)
     hf = MenuMutator(TransformersConfig(model=str(tiny_lm_dir), dtype="float32", threads=1), 2)
     base = hf.score(r.prompt_token_ids, r.token_ids)
-    hf.load_adapter(2, adapter_dir(run_dir, 2))
+    hf.load_adapter(2, run_adapter(run_dir, 2))
     assert hf.score(r.prompt_token_ids, r.token_ids) == pytest.approx(r.logprobs, abs=2e-3)
     assert max(abs(a - b) for a, b in zip(base, r.logprobs)) > 1e-2

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from trainer.advantages import compute_advantages
-from trainer.checkpoints import ADAPTER_DIR, MODEL_DIR, OPTIM_FILE, STATE_FILE, TORCH_RNG_FILE
+from trainer.checkpoints import (ADAPTER_DIR, ADAPTER_WEIGHTS_FILE, MODEL_DIR, OPTIM_FILE, TORCH_RNG_FILE,
+                                 read_state, write_state)
 from trainer.config import LearnerConfig
 from trainer.logprobs import chunked_token_logprobs
 from trainer.loss import LossBatch, Normalizer, policy_loss, token_entropy, token_logprobs
@@ -358,12 +359,8 @@ class Learner:
         self.save_adapter(tmp / (ADAPTER_DIR if self.config.lora is not None else MODEL_DIR))
         torch.save(self.optimizer.state_dict(), tmp / OPTIM_FILE)
         torch.save(torch.get_rng_state(), tmp / TORCH_RNG_FILE)
-        state = {
-            "policy_version": self.version,
-            "numpy_rng": self.rng.bit_generator.state,
-            "config": json.loads(self.config.model_dump_json()),
-        }
-        (tmp / STATE_FILE).write_text(json.dumps(state, indent=2))
+        write_state(tmp, self.version, numpy_rng=self.rng.bit_generator.state,
+                    config=json.loads(self.config.model_dump_json()))
         if ckpt.exists():
             shutil.rmtree(ckpt)
         os.rename(tmp, ckpt)
@@ -374,12 +371,11 @@ class Learner:
         from safetensors.torch import load_file
 
         ckpt = Path(ckpt_dir)
-        if not (ckpt / STATE_FILE).exists():
-            raise FileNotFoundError(f"{ckpt}: not a learner checkpoint (no {STATE_FILE})")
+        version, state = read_state(ckpt)
         if self.config.lora is not None:
             from peft import set_peft_model_state_dict
 
-            weights = load_file(ckpt / ADAPTER_DIR / "adapter_model.safetensors")
+            weights = load_file(ckpt / ADAPTER_DIR / ADAPTER_WEIGHTS_FILE)
             res = set_peft_model_state_dict(self.model, weights)
             if getattr(res, "unexpected_keys", None):
                 raise ValueError(f"{ckpt}: adapter keys do not match the model: {res.unexpected_keys[:3]}")
@@ -393,6 +389,5 @@ class Learner:
                 raise ValueError(f"{ckpt}: weights do not match the model: {unexpected[:3] or missing[:3]}")
         self.optimizer.load_state_dict(torch.load(ckpt / OPTIM_FILE, weights_only=True))
         torch.set_rng_state(torch.load(ckpt / TORCH_RNG_FILE, weights_only=True))
-        state = json.loads((ckpt / STATE_FILE).read_text())
         self.rng.bit_generator.state = state["numpy_rng"]
-        self.version = int(state["policy_version"])
+        self.version = version

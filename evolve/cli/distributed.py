@@ -9,11 +9,17 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from evolve.cli.common import PLUGIN, console, fail, sigterm_interrupts, user_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
 
 
 def _open(url: str):
@@ -65,9 +71,24 @@ def _errors() -> tuple[type[Exception], ...]:
     return (*user_errors(), RunNotFound, TrainerBusy, OnlineError, MutatorError, SQLAlchemyError)
 
 
-def _stopped(what: str) -> None:
-    click.echo(f"{what}: stopped; its batches go to the other workers (or to the next one started)", err=True)
-    sys.exit(143)
+@contextmanager
+def _process(url: str, what: str) -> Iterator[sessionmaker]:
+    """The frame of a worker or trainer process: logging, a session factory on the run's
+    database (disposed however the body ends), SIGTERM stopping like Ctrl-C, a stop reported in
+    one line (exit 143: its batches go to the other processes), run and set-up errors as the
+    command's one-line error."""
+    _logging()
+    engine, factory = _open(url)
+    try:
+        with sigterm_interrupts():
+            yield factory
+    except KeyboardInterrupt:
+        click.echo(f"{what}: stopped; its batches go to the other workers (or to the next one started)", err=True)
+        sys.exit(143)
+    except _errors() as exc:
+        raise fail(exc) from None
+    finally:
+        engine.dispose()
 
 
 @click.command("worker")
@@ -82,31 +103,22 @@ def _stopped(what: str) -> None:
 def worker_command(url: str, run_id: str, iterations: int | None, minutes: float | None,
                    adapters_root: Path | None, plugin: str | None) -> None:
     """Search on a run shared through PostgreSQL, alongside any number of other workers."""
+    from evolve.db import repo
     from evolve.distributed.worker import Worker
     from evolve.mutator import build_mutator
     from evolve.runs import RunConfig, load_factory
     from sandbox.api import Sandbox
 
-    _logging()
-    engine, factory = _open(url)
-    try:
-        from evolve.db import repo
-
+    with _process(url, "worker") as factory:
         with repo.transaction(factory) as s:
             cfg = RunConfig.model_validate(repo.get_run(s, run_id).config)
         make = load_factory(plugin) if plugin else lambda c: build_mutator(c.mutator)
-        with sigterm_interrupts(), Sandbox(cfg.sandbox) as box:
+        with Sandbox(cfg.sandbox) as box:
             box.start()
             worker = Worker(factory, run_id, make(cfg), box, iterations=iterations, minutes=minutes,
                             adapters_root=adapters_root)
             console.print(f"worker {worker.worker_id} on run {run_id}")
             reason = worker.run()
-    except KeyboardInterrupt:
-        _stopped("worker")
-    except _errors() as exc:
-        raise fail(exc) from None
-    finally:
-        engine.dispose()
     console.print(f"run over: {reason}")
 
 
@@ -124,20 +136,11 @@ def serve_command(url: str, run_id: str, shared_dir: Path) -> None:
     """Consume complete rollout groups, step the learner, publish adapter versions."""
     from evolve.distributed.trainer_service import TrainerService
 
-    _logging()
-    engine, factory = _open(url)
-    try:
+    with _process(url, "trainer") as factory:
         shared_dir.mkdir(parents=True, exist_ok=True)
-        with sigterm_interrupts():
-            service = TrainerService(shared_dir, factory, run_id)
-            console.print(f"trainer {service.worker_id} on run {run_id}, adapters in {shared_dir}")
-            reason = service.serve()
-    except KeyboardInterrupt:
-        _stopped("trainer")
-    except _errors() as exc:
-        raise fail(exc) from None
-    finally:
-        engine.dispose()
+        service = TrainerService(shared_dir, factory, run_id)
+        console.print(f"trainer {service.worker_id} on run {run_id}, adapters in {shared_dir}")
+        reason = service.serve()
     console.print(f"trainer stopped: {reason}")
 
 

@@ -24,8 +24,8 @@ from evolve.db import repo
 from evolve.db.models import AdapterVersion, Run
 from evolve.distributed import registry
 from evolve.learner_setup import OnlineError
-from evolve.online import OnlineTrainer, checkpoint_dir
-from trainer.checkpoints import is_checkpoint
+from evolve.online import OnlineTrainer
+from trainer.checkpoints import is_checkpoint, run_checkpoint
 
 log = logging.getLogger("evolve.distributed")
 
@@ -50,7 +50,7 @@ class TrainerService(OnlineTrainer):
             version = run.policy_version or 0
         if config.trainer is None:
             raise OnlineError(f"run {run_id}: its config has `trainer: null` (online fine-tuning is off)")
-        if version and not is_checkpoint(checkpoint_dir(shared_dir, version)):
+        if version and not is_checkpoint(run_checkpoint(shared_dir, version)):
             raise OnlineError(f"{shared_dir}: holds no checkpoint of version {version}, the run's"
                               " newest: pass the directory the trainer wrote (--dir)")
         super().__init__(shared_dir, factory, run_id, config, None)

@@ -19,6 +19,7 @@ from typing import Literal, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from evolve.mutator.config import SamplingParams
+from trainer.checkpoints import ADAPTER_CONFIG_FILE, is_adapter
 
 log = logging.getLogger("evolve.mutator")
 
@@ -115,5 +116,10 @@ class Mutator(ABC):
     def _check_version(self, version: int, path: Path) -> None:
         if version <= self._version:
             raise MutatorError(f"adapter version {version} is not newer than {self._version}")
-        if not (Path(path) / "adapter_config.json").is_file():
-            raise MutatorError(f"{path}: not a peft adapter directory (no adapter_config.json)")
+        check_adapter(path)
+
+
+def check_adapter(path: Path) -> None:
+    """MutatorError unless `path` is a peft adapter directory (trainer.checkpoints' layout)."""
+    if not is_adapter(path):
+        raise MutatorError(f"{path}: not a peft adapter directory (no {ADAPTER_CONFIG_FILE})")

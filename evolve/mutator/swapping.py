@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from evolve.mutator.base import Mutator, MutatorError
+from evolve.mutator.base import Mutator, check_adapter
 
 
 class SwappingMutator(Mutator):
@@ -27,8 +27,7 @@ class SwappingMutator(Mutator):
         return self.inner.policy_version
 
     def load_adapter(self, version: int, path: Path) -> None:
-        if not (Path(path) / "adapter_config.json").is_file():
-            raise MutatorError(f"{path}: not a peft adapter directory (no adapter_config.json)")
+        check_adapter(path)
         with self._lock:
             self._pending = (version, Path(path))
 

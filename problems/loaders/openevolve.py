@@ -30,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from problems.errors import ProblemFormatError, from_validation
+from problems.imports import imported_modules
 from problems.loaders._util import build_problem, load_yaml, read_text, wrap_block
 from problems.model import EVOLVE_START, EvaluatorTest, Problem
 
@@ -201,20 +202,13 @@ def _requirements(sources: list[str], local: set[str]) -> list[str]:
             tree = ast.parse(source)
         except SyntaxError:
             continue  # the sandbox reports it, per candidate
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-            else:
+        for name in imported_modules(tree):
+            top = name.split(".")[0]
+            if top in sys.stdlib_module_names or top in local or top == SHIM_PACKAGE:
                 continue
-            for name in names:
-                top = name.split(".")[0]
-                if top in sys.stdlib_module_names or top in local or top == SHIM_PACKAGE:
-                    continue
-                dist = DISTRIBUTIONS.get(top, top)
-                if dist not in found:
-                    found.append(dist)
+            dist = DISTRIBUTIONS.get(top, top)
+            if dist not in found:
+                found.append(dist)
     return found
 
 
@@ -349,9 +343,7 @@ def _numeric(value: ast.AST) -> bool:
 
 
 def _imports_shim(tree: ast.AST) -> bool:
-    return any(isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == SHIM_PACKAGE
-               or isinstance(n, ast.Import) and any(a.name.split(".")[0] == SHIM_PACKAGE for a in n.names)
-               for n in ast.walk(tree))
+    return any(name.split(".")[0] == SHIM_PACKAGE for name in imported_modules(tree))
 
 
 def _local_modules(support: dict[str, str]) -> set[str]:
