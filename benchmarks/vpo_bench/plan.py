@@ -53,7 +53,7 @@ PRESETS = {
     "full": Plan(train_problems=TRAIN, test_problems=TEST, seeds=(0, 1, 2), steps=8,
                  prompts_per_step=2, group=4, answers=3, answer_tokens=160, eval_answers=30,
                  lr=3e-4, lora_r=16, train_temperature=0.9),
-    # The tiny in-repo LM on 2 + 2 problems: exercises every part and the statistics in ~2 min.
+    # The tiny in-repo LM on 2 + 2 problems: exercises every part and the statistics (6 min loaded).
     "quick": Plan(train_problems=TRAIN[:2], test_problems=TEST[:2], seeds=(0, 1), steps=2,
                   prompts_per_step=1, group=2, answers=3, answer_tokens=24, eval_answers=6,
                   lr=0.02, lora_r=4, train_temperature=1.0, trainer_dtype="float32", model=TINY),
