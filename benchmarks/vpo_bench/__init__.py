@@ -1,0 +1,1 @@
+"""Machinery of benchmarks/vpo_vs_grpo.py: plan and arms, resumable parts, statistics, report."""

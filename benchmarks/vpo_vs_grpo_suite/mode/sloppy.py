@@ -1,0 +1,3 @@
+def mode(xs: list[int]):
+    from collections import Counter
+    return Counter(xs).most_common(1)[0][0]

@@ -1,0 +1,4 @@
+# EVOLVE-BLOCK-START
+def ordinal(n: int) -> str:
+    return None
+# EVOLVE-BLOCK-END

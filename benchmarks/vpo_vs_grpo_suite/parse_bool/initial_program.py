@@ -1,0 +1,4 @@
+# EVOLVE-BLOCK-START
+def parse_bool(s: str):
+    return None
+# EVOLVE-BLOCK-END

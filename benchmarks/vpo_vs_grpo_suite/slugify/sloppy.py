@@ -1,0 +1,2 @@
+def slugify(s: str) -> str:
+    return s.lower().replace(" ", "-")

@@ -1,0 +1,2 @@
+def title_case(s: str) -> str:
+    return s.title()

@@ -1,0 +1,2 @@
+def count_words(s: str) -> int:
+    return len(s.split(" "))
