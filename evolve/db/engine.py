@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import urllib.parse
 from pathlib import Path
 from typing import Literal
@@ -140,9 +141,15 @@ def schema_revision(engine: Engine) -> str | None:
         return ctx.get_current_revision()
 
 
+_MIGRATING = threading.Lock()
+"""Alembic's `context` and `op` are module-level proxies that every upgrade installs and
+removes: two upgrades in threads of one process (the search-efficiency benchmark seeds several
+runs at once) remove each other's and fail with KeyError: 'config'."""
+
+
 def migrate(engine: Engine) -> None:
     cfg = _alembic_config()
-    with engine.begin() as conn:
+    with _MIGRATING, engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
