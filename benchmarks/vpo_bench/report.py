@@ -149,9 +149,12 @@ def write(summary: dict, plan: Plan, stem: Path, *, preset: str, wall_s: float, 
            # part's own training and evaluation time, reused or not
            "invocation_wall_s": round(wall_s, 1), "compute_s": round(compute, 1), **summary}
     stem.with_suffix(".json").write_text(json.dumps(out, indent=1))
-    plot(summary, plan, stem.with_suffix(".png"),
-         f"{plan.model} + LoRA r{plan.lora_r}: {plan.steps} steps x {plan.group * plan.answers} answers"
-         f" x {plan.prompts_per_step} prompts per arm; {len(plan.test_problems)} held-out problems x"
-         f" {len(plan.seeds)} seeds x {plan.eval_answers} answers")
+    try:
+        plot(summary, plan, stem.with_suffix(".png"),
+             f"{plan.model} + LoRA r{plan.lora_r}: {plan.steps} steps x {plan.group * plan.answers} answers"
+             f" x {plan.prompts_per_step} prompts per arm; {len(plan.test_problems)} held-out problems x"
+             f" {len(plan.seeds)} seeds x {plan.eval_answers} answers")
+    except ImportError:  # the test venv has no matplotlib (an extra: pip install -e .[bench])
+        print("matplotlib missing: no plot (pip install -e .[bench])")
     print(table(summary, plan))
     print(f"wrote {stem}.json and .png ({wall_s:.0f} s; parts' own time {compute / 60:.1f} min)")
