@@ -55,9 +55,18 @@ def killed_run(tmp_path_factory, tiny_lm_dir, postgres_server):
             done = rows(fac, Batch, Batch.run_id == run_id, Batch.status == "done")
             held = [b.worker_id for b in rows(fac, Batch, Batch.run_id == run_id, Batch.status == "planned")]
             return len(done) >= 4 and held
-        wait_for("the run gets going", victim_holds_a_batch, 300, procs, logs, run_progress(fac, run_id))
-        held = rows(fac, Batch, Batch.run_id == run_id, Batch.status == "planned")[0].worker_id
-        victim = rows(fac, Worker, Worker.id == held)[0]
+        victim = None
+        while victim is None:
+            wait_for("the run gets going", victim_holds_a_batch, 300, procs, logs, run_progress(fac, run_id))
+            held = rows(fac, Batch, Batch.run_id == run_id, Batch.status == "planned")[0].worker_id
+            candidate = rows(fac, Worker, Worker.id == held)[0]
+            # freeze it first, then check it still holds the batch: read-then-kill raced with the
+            # worker committing that batch, leaving nothing to take over (a flaky failure)
+            os.kill(candidate.pid, signal.SIGSTOP)
+            if any(b.worker_id == held for b in rows(fac, Batch, Batch.run_id == run_id, Batch.status == "planned")):
+                victim = candidate
+            else:
+                os.kill(candidate.pid, signal.SIGCONT)
         os.kill(victim.pid, signal.SIGKILL)
         killed_at = time.time()
         others = [p for p in procs[1:] if p.pid != victim.pid]
