@@ -30,6 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.search_bench.arms import deep_merge  # noqa: E402
 from problems.loaders import load_problem, load_suite  # noqa: E402
 from problems.model import Problem  # noqa: E402
 from sandbox.api import Sandbox  # noqa: E402
@@ -60,20 +61,10 @@ def raw_value(problem: Problem, scores: list[float]) -> float | None:
 
 
 def merged_config(path: Path, batch_size: int, answers: int) -> Path:
-    cfg = yaml.safe_load(BASE_CONFIG.read_text())
-    _merge(cfg, OVERRIDES)
-    cfg["loop"]["batch_size"] = batch_size
-    cfg["mutation"]["answers"] = answers
+    cfg = deep_merge(yaml.safe_load(BASE_CONFIG.read_text()), OVERRIDES)
+    cfg = deep_merge(cfg, {"loop": {"batch_size": batch_size}, "mutation": {"answers": answers}})
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
-
-
-def _merge(into: dict, values: dict) -> None:
-    for key, value in values.items():
-        if isinstance(value, dict) and isinstance(into.get(key, {}), dict):
-            _merge(into.setdefault(key, {}), value)
-        else:
-            into[key] = value
 
 
 def evolve(*args: str, timeout: float | None = None) -> str:
