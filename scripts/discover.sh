@@ -10,7 +10,7 @@
 #   --preset   configs/PRESET.yaml (default cpu-small: this 2-core CPU, Qwen2.5-Coder-0.5B in
 #              process, online VPO; gpu: a vLLM server with a 7B model, see the README)
 #   --minutes  the time bound of the search (default: the preset's loop.minutes, 20)
-#   PROBLEM    default builtin/tsp;  RUN_DIR default runs/<problem with / as ->
+#   PROBLEM    default builtin/count_primes;  RUN_DIR default runs/<problem with / as ->
 # Env:   VPO_CONFIG (a config file instead of a preset), VPO_SETUP_LOG (default runs/setup.log)
 set -euo pipefail
 VPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,7 +31,7 @@ while [ "$#" -gt 0 ]; do
   esac
 done
 [ "${#POSITIONAL[@]}" -le 2 ] || { echo "[discover] error: expected at most PROBLEM and RUN_DIR, got: ${POSITIONAL[*]}" >&2; exit 2; }
-PROBLEM="${POSITIONAL[0]:-builtin/tsp}"
+PROBLEM="${POSITIONAL[0]:-builtin/count_primes}"
 RUN_DIR="${POSITIONAL[1]:-runs/$(echo "${PROBLEM%/}" | tr '/' '\n' | tail -n 2 | paste -sd-)}"
 # paths the caller typed are relative to where they typed them (this script works in VPO_ROOT)
 if [ "$CALLER_PWD" != "$VPO_ROOT" ]; then

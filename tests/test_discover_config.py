@@ -69,7 +69,7 @@ def _script(*args: str) -> subprocess.CompletedProcess:
 
 def test_discover_script_defaults_and_bad_arguments():
     text = SCRIPT.read_text()
-    assert "PRESET=cpu-small" in text and 'configs/$PRESET.yaml' in text and "builtin/tsp" in text
+    assert "PRESET=cpu-small" in text and 'configs/$PRESET.yaml' in text and "builtin/count_primes" in text
     usage = _script("--help")
     assert usage.returncode == 0 and "--preset cpu-small|gpu" in usage.stdout and "--minutes" in usage.stdout
     bad = _script("--preset", "nope")
