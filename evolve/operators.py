@@ -17,7 +17,7 @@ resumed run makes the same choices.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -34,6 +34,12 @@ class OperatorsConfig(BaseModel):
     use: list[Operator] = Field(default_factory=lambda: ["fresh", "refine", "crossover"], min_length=1)
     prior: tuple[float, float] = Field(
         default=(1.0, 1.0), description="Beta(successes, failures) prior of every operator")
+    priors: dict[Operator, tuple[float, float]] = Field(
+        default_factory=dict, description="per-operator Beta priors overriding `prior`, e.g."
+        " fresh: [2, 1] to start from best-of-N at budgets too small for the bandit to learn")
+
+    def prior_of(self, op: str) -> tuple[float, float]:
+        return self.priors.get(op, self.prior)  # type: ignore[call-overload]
 
     @field_validator("use")
     @classmethod
@@ -49,16 +55,27 @@ class OperatorsConfig(BaseModel):
             raise ValueError("Beta prior parameters must be > 0")
         return v
 
+    @field_validator("priors")
+    @classmethod
+    def _all_positive(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for op, ab in v.items():
+            cls._positive(ab)
+        return v
 
-def choose(stats: dict[str, list[int]], available: list[Operator], prior: tuple[float, float],
+
+def choose(stats: dict[str, list[int]], available: list[Operator],
+           prior: tuple[float, float] | Callable[[str], tuple[float, float]],
            rng: np.random.Generator) -> Operator:
-    """Thompson sampling: one Beta draw per available operator, the largest wins."""
+    """Thompson sampling: one Beta draw per available operator, the largest wins.  `prior` is
+    every operator's Beta prior, or a function of the operator (OperatorsConfig.prior_of)."""
     if len(available) == 1:
         return available[0]
+    prior_of = prior if callable(prior) else (lambda _op: prior)
     draws = []
     for op in available:
         s, n = stats.get(op, [0, 0])
-        draws.append(rng.beta(prior[0] + s, prior[1] + n - s))
+        a, b = prior_of(op)
+        draws.append(rng.beta(a + s, b + n - s))
     return available[int(np.argmax(draws))]
 
 

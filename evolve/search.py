@@ -234,7 +234,7 @@ class Search:
             return "fresh", c.seeds[island], []
         ops = cfg.loop.operators
         use = [o for o in ops.use if o != "crossover" or len(pool) > 1]
-        op = choose(c.operator_stats, use or ["refine"], ops.prior, self.rng)
+        op = choose(c.operator_stats, use or ["refine"], ops.prior_of, self.rng)
         if op == "fresh":
             return op, c.seeds[island], []
         row = self.strategy.pick(pool, self.rng)

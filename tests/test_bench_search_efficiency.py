@@ -53,3 +53,9 @@ def test_quick_preset_runs_end_to_end(tmp_path):
         assert arm["answers"] <= 12 * len(data["problems"]) and len(arm["curve_mean_best"]) == 12
         assert all(b >= a for a, b in zip(arm["curve_mean_best"], arm["curve_mean_best"][1:]))
     assert data["arms"]["evolve_vpo"]["learn_s"] > 0  # the online arm really trained
+    # the operator bandit's record: evolution arms only; one trial per completion of the budget
+    assert data["arms"]["best_of_n"]["operators"] == {}
+    ops = data["arms"]["evolve_m1"]["operators"]
+    trials = sum(n for _, n in ops.values())
+    assert set(ops) <= {"fresh", "refine", "crossover"} and 0 < trials <= 12 * len(data["problems"])  # m = 1
+    assert all(0 <= won <= n for won, n in ops.values())

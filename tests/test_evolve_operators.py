@@ -32,8 +32,21 @@ def test_thompson_sampling_follows_the_successes():
     assert a == b
 
 
+def test_a_per_operator_prior_tilts_the_first_draws():
+    cfg = OperatorsConfig.model_validate({"priors": {"fresh": [20, 1]}})
+    assert cfg.prior_of("fresh") == (20, 1) and cfg.prior_of("refine") == (1.0, 1.0)
+    rng = np.random.default_rng(0)
+    picks = Counter(choose({}, ["fresh", "refine", "crossover"], cfg.prior_of, rng) for _ in range(200))
+    assert picks["fresh"] > 180
+    # the evidence still wins: fresh never succeeds, refine always does
+    stats: dict[str, list[int]] = {"fresh": [0, 60], "refine": [60, 60]}
+    picks = Counter(choose(stats, ["fresh", "refine"], cfg.prior_of, rng) for _ in range(200))
+    assert picks["refine"] > 190
+
+
 @pytest.mark.parametrize("bad", [{"use": []}, {"use": ["fresh", "fresh"]}, {"use": ["mutate"]},
-                                 {"prior": [0, 1]}])
+                                 {"prior": [0, 1]}, {"priors": {"fresh": [1, 0]}},
+                                 {"priors": {"mutate": [1, 1]}}])
 def test_bad_operator_settings_are_refused(bad):
     with pytest.raises(ValueError):
         OperatorsConfig.model_validate(bad)

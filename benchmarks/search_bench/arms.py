@@ -43,6 +43,10 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
     Arm("best_of_n_bare", config={"loop": {"mode": "best_of_n"},
                                   "prompt": {"templates": {"task": BARE_TASK}}}),
     Arm("evolve_m1"),
+    # change 1 (issue 11): refinement and crossover must prove themselves against fresh draws;
+    # a prior of Beta(1, 4) (mean 0.2) instead of Beta(1, 1) for both, fresh keeps Beta(1, 1)
+    Arm("evolve_m1_fresh_first", config={"loop": {"operators": {"priors": {
+        "refine": [1.0, 4.0], "crossover": [1.0, 4.0]}}}}),
     Arm("evolve_m3", answers=3),
     Arm("evolve_vpo", answers=3, config={"trainer": _trainer("vpo")}, online=True),
     Arm("evolve_grpo", answers=1, config={"trainer": _trainer("grpo")}, online=True),

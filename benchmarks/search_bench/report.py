@@ -32,6 +32,10 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
         solved_curve = [sum(1 for c in cs if c["solved"] and c["answers_to_solve"] <= i + 1) / len(solved)
                         for i in range(budget)]
         total = lambda k: sum(c.get(k) or 0.0 for c in cs)  # noqa: E731
+        operators: dict[str, list[int]] = {}  # op -> [completions beating their island's best, completions]
+        for c in cs:
+            for op, (won, n) in (c.get("operators") or {}).items():
+                operators[op] = [operators.get(op, [0, 0])[0] + won, operators.get(op, [0, 0])[1] + n]
         arms[name] = {
             "solved_per_seed": solved, "solved_mean": statistics.fmean(solved.values()),
             "solved_problems": sorted({c["problem"] for c in cs if c["solved"]}),
@@ -43,6 +47,7 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
             "answers": total("answers"), "tokens": total("tokens"),
             "generate_s": total("generate_s"), "evaluate_s": total("evaluate_s"),
             "learn_s": total("learn_s"), "wall_s": total("wall_s"),
+            "operators": operators,
             "curve_mean_best": curve, "curve_solved_per_seed": solved_curve,
             "per_problem": {p: {str(c["seed"]): (round(c["best_fitness"], 4), c["answers_to_solve"])
                                 for c in cs if c["problem"] == p}

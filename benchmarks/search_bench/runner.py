@@ -4,7 +4,8 @@ Figures read back from the run database: the best fitness after every answer gen
 answer index of a program = its prompt's iteration x answers per prompt + its completion x m +
 its slot), the answer at which the first solving program appeared, whether that program also
 passes the problem's held-out tests (evaluated here, after the run: the search never saw them),
-usable answers, tokens, and the wall time split recorded in the batches' stats.
+usable answers, tokens, the wall time split recorded in the batches' stats, and the operator
+bandit's successes and trials.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import select
 
 from evolve.accounting import BatchStats
 from evolve.db import repo
-from evolve.db.models import Batch, Program, Rollout
+from evolve.db.models import Batch, Program, Rollout, Run
 from evolve.map_elites import PASS_SCORE
 from evolve.runs import execute, open_run, seed
 from problems.model import Problem
@@ -64,6 +65,7 @@ def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: i
                               .where(Program.run_id == r.run_id).order_by(Program.seq)).all()
             stats = [BatchStats.model_validate(b) for (b,) in s.execute(
                 select(Batch.stats).where(Batch.run_id == r.run_id, Batch.stats.is_not(None)))]
+            counters = s.execute(select(Run.counters).where(Run.id == r.run_id)).scalar_one()
     finally:
         r.engine.dispose()
     seed_fit = max((p.fitness for p in progs if p.origin == "seed"), default=0.0)
@@ -98,4 +100,7 @@ def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: i
         "tokens": total("sampled_tokens") + total("discarded_tokens"),
         "generate_s": total("generate_s"), "evaluate_s": total("evaluate_s"),
         "learn_s": total("learn_s"),
+        # the operator bandit's record (evolve.operators): op -> [completions that beat their
+        # island's best, completions]
+        "operators": dict((counters or {}).get("operator_stats") or {}),
     }
