@@ -120,28 +120,39 @@ class Loop:
     def _run(self) -> str:
         in_flight = self.search.open_plans()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mutator") as gen:
-            plan = self._next_plan(in_flight)
-            fut: Future | None = gen.submit(self._generate, plan) if plan else None
-            while plan is not None:
-                if not self._in_time(fut):  # out of time mid-generation: the batch stays planned
-                    plan = self._abandon(fut)
-                    break
-                completions, gen_s = fut.result()
-                nxt = self._next_plan(in_flight)
-                nfut = gen.submit(self._generate, nxt) if nxt else None
-                stats = self._evaluate_and_commit(plan, completions)
-                stats["generate_s"] = round(gen_s, 3)
-                now = time.monotonic()
-                happened = self.search.complete_batch(plan, elapsed_s=now - self._last, stats=stats)
-                self._last = now
-                if self.on_batch:
-                    t0 = time.monotonic()
-                    self.on_batch(self.search, plan, happened)
-                    if any(h.startswith("train") for h in happened):
-                        self.search.add_stats(plan.index, learn_s=round(time.monotonic() - t0, 3))
-                if nfut is not None and self._stop_now():
-                    nxt, nfut = self._abandon(nfut), None  # solved: the next batch is not needed
-                plan, fut = nxt, nfut
+            try:
+                return self._drive(gen, in_flight)
+            except BaseException:
+                # Ctrl-C, SIGTERM or an error mid-batch: the executor's exit waits for the
+                # generation in flight, minutes on a CPU (a Ctrl-C took 90 s to stop the main
+                # job); cancel it so it stops within a token.  Its batch stays planned.
+                self.mutator.cancel()
+                raise
+
+    def _drive(self, gen: ThreadPoolExecutor, in_flight: list[BatchPlan]) -> str:
+        """The batches, one generating while the previous one is evaluated."""
+        plan = self._next_plan(in_flight)
+        fut: Future | None = gen.submit(self._generate, plan) if plan else None
+        while plan is not None:
+            if not self._in_time(fut):  # out of time mid-generation: the batch stays planned
+                plan = self._abandon(fut)
+                break
+            completions, gen_s = fut.result()
+            nxt = self._next_plan(in_flight)
+            nfut = gen.submit(self._generate, nxt) if nxt else None
+            stats = self._evaluate_and_commit(plan, completions)
+            stats["generate_s"] = round(gen_s, 3)
+            now = time.monotonic()
+            happened = self.search.complete_batch(plan, elapsed_s=now - self._last, stats=stats)
+            self._last = now
+            if self.on_batch:
+                t0 = time.monotonic()
+                self.on_batch(self.search, plan, happened)
+                if any(h.startswith("train") for h in happened):
+                    self.search.add_stats(plan.index, learn_s=round(time.monotonic() - t0, 3))
+            if nfut is not None and self._stop_now():
+                nxt, nfut = self._abandon(nfut), None  # solved: the next batch is not needed
+            plan, fut = nxt, nfut
         return self.stop_reason() or "budget reached"
 
     def _in_time(self, fut: Future) -> bool:

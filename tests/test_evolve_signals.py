@@ -20,8 +20,8 @@ from tests.evolve_support import PLUGIN, ROOT, cli, problem_dir, snapshot, write
 ITERATIONS = 24
 
 
-def _start(run_dir: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRIPTED_DELAY_S": "0.2"}
+def _start(run_dir: Path, delay_s: float = 0.2) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRIPTED_DELAY_S": str(delay_s)}
     # as a command typed at a terminal: SIGINT at its default even when this test runs as a
     # background job (whose shell set it to "ignore", which a child inherits and Python honours)
     return subprocess.Popen([sys.executable, "-c", "from evolve.cli import main; main()", "run", str(run_dir),
@@ -71,6 +71,26 @@ def test_sigterm_and_ctrl_c_stop_cleanly_and_print_the_resume_command(run_dir, s
     info = status(run_dir)
     assert (info["status"], info["stop_reason"]) == ("interrupted", reason)
     assert info["resume"] == f"evolve resume {run_dir}"
+    _resume_keeps_everything(run_dir)
+
+
+def test_ctrl_c_does_not_wait_for_the_generation_in_flight(run_dir):
+    """Regression: Ctrl-C during a generation waited for it to finish (the executor's exit joins
+    its thread): the main job took 90 s to stop.  Now the generation is cancelled at once and
+    its batch stays planned for the resume."""
+    proc = _start(run_dir, delay_s=600)  # every generation would take 10 minutes
+    deadline = time.monotonic() + 120
+    while status(run_dir)["iterations_planned"] < 1 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert proc.poll() is None and status(run_dir)["iterations_planned"] >= 1
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=90)  # not 600 s
+    finally:
+        proc.kill()  # no stray 10-minute run if it did wait
+    assert proc.returncode == 130 and "interrupted (Ctrl-C)" in err, err
+    info = status(run_dir)
+    assert (info["status"], info["iterations"]) == ("interrupted", 0)
     _resume_keeps_everything(run_dir)
 
 
