@@ -112,10 +112,19 @@ class Loop:
     def run(self) -> str:
         """Run until the budget is spent; returns why it stopped."""
         try:
-            return self._run()
-        finally:
-            tail, self._last = time.monotonic() - self._last, time.monotonic()
-            self.search.add_elapsed(tail)
+            reason = self._run()
+        except BaseException:
+            try:  # count the time, but never hide why the run stopped (a failed database
+                self._count_tail()  # fails here again)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("active time of the last batch not stored: %s", exc)
+            raise
+        self._count_tail()
+        return reason
+
+    def _count_tail(self) -> None:
+        tail, self._last = time.monotonic() - self._last, time.monotonic()
+        self.search.add_elapsed(tail)
 
     def _run(self) -> str:
         in_flight = self.search.open_plans()
