@@ -24,37 +24,8 @@ from evolve.mutations.models import (
     SearchReplace,
 )
 from evolve.mutations.imports import add_missing_imports
+from evolve.mutations.markers import MarkerError, Region, is_marker, regions
 from evolve.mutations.parse import MAX_CHARS, normalize_code, parse_answers
-
-Region = tuple[int, int]  # [first, last) line indices of an editable body
-
-
-class MarkerError(ValueError):
-    pass
-
-
-def _is(line: str, marker: str) -> bool:
-    return line.strip().startswith(marker)
-
-
-def regions(lines: list[str]) -> list[Region] | None:
-    """Editable line ranges; None when the program has no markers. Raises MarkerError if unbalanced."""
-    out: list[Region] = []
-    start = None
-    for i, line in enumerate(lines):
-        if _is(line, EVOLVE_START):
-            if start is not None:
-                raise MarkerError(f"nested {EVOLVE_START} on line {i + 1}")
-            start = i
-        elif _is(line, EVOLVE_END):
-            if start is None:
-                raise MarkerError(f"{EVOLVE_END} without start on line {i + 1}")
-            out.append((start + 1, i))
-            start = None
-    if start is not None:
-        raise MarkerError(f"{EVOLVE_START} on line {start + 1} is never closed")
-    return out or None
-
 
 def _editable(lines: list[str]) -> list[Region]:
     r = regions(lines)
@@ -91,13 +62,13 @@ def apply_rewrite(parent: str, code: str) -> tuple[str | None, str | None, list[
     regs = regions(lines)
     notes: list[str] = []
     new = code.split("\n")
-    has_start = any(_is(x, EVOLVE_START) for x in new)
-    has_end = any(_is(x, EVOLVE_END) for x in new)
+    has_start = any(is_marker(x, EVOLVE_START) for x in new)
+    has_end = any(is_marker(x, EVOLVE_END) for x in new)
     if has_start and not has_end:
-        new = new[next(i for i, x in enumerate(new) if _is(x, EVOLVE_START)) + 1:]
+        new = new[next(i for i, x in enumerate(new) if is_marker(x, EVOLVE_START)) + 1:]
         notes.append(f"{EVOLVE_END} missing in rewrite; took code after the start marker")
     elif has_end and not has_start:
-        new = new[: next(i for i, x in enumerate(new) if _is(x, EVOLVE_END))]
+        new = new[: next(i for i, x in enumerate(new) if is_marker(x, EVOLVE_END))]
         notes.append(f"{EVOLVE_START} missing in rewrite; took code before the end marker")
     elif has_start and has_end:
         try:
@@ -163,10 +134,10 @@ def apply_edit(lines: list[str], edit: SearchReplace) -> tuple[list[str] | None,
     search, replace = edit.search.split("\n"), edit.replace.split("\n") if edit.replace else []
     # tolerate blocks that quote the marker lines, as long as they keep them
     for marker, pos in ((EVOLVE_START, 0), (EVOLVE_END, -1)):
-        if search and replace and _is(search[pos], marker) and _is(replace[pos], marker):
+        if search and replace and is_marker(search[pos], marker) and is_marker(replace[pos], marker):
             search = search[1:] if pos == 0 else search[:-1]
             replace = replace[1:] if pos == 0 else replace[:-1]
-    if any(_is(x, EVOLVE_START) or _is(x, EVOLVE_END) for x in search + replace):
+    if any(is_marker(x, EVOLVE_START) or is_marker(x, EVOLVE_END) for x in search + replace):
         return None, "failed", "block moves or removes an EVOLVE-BLOCK marker"
     if not any(x.strip() for x in search):
         return None, "failed", "SEARCH text is empty"

@@ -15,7 +15,7 @@ import ast
 import builtins
 import sys
 
-from problems.model import EVOLVE_START
+from evolve.mutations.markers import MarkerError, regions
 
 STDLIB = frozenset(m for m in sys.stdlib_module_names if not m.startswith("_"))
 
@@ -59,11 +59,15 @@ def add_missing_imports(code: str) -> tuple[str, list[str]]:
     if not modules:
         return code, []
     lines = code.split("\n")
-    at = next((i + 1 for i, line in enumerate(lines) if line.strip().startswith(EVOLVE_START)), None)
+    try:
+        editable = regions(lines)
+    except MarkerError:
+        return code, []  # never reached for a child (apply checked its markers): leave it alone
     indent = ""
-    if at is None:  # no markers: the whole program is editable; after any __future__ imports
+    if editable is None:  # no markers: the whole program is editable; after any __future__ imports
         at = max((i + 1 for i, line in enumerate(lines) if line.startswith("from __future__")), default=0)
     else:
+        at = editable[0][0]
         marker = lines[at - 1]
         indent = marker[: len(marker) - len(marker.lstrip())]
     lines[at:at] = [f"{indent}import {m}" for m in modules]
