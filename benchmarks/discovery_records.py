@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.evolve_cli import evolve  # noqa: E402
 from benchmarks.search_bench.arms import deep_merge  # noqa: E402
 from problems.loaders import load_problem, load_suite  # noqa: E402
 from problems.model import Problem  # noqa: E402
@@ -65,16 +65,6 @@ def merged_config(path: Path, batch_size: int, answers: int) -> Path:
     cfg = deep_merge(cfg, {"loop": {"batch_size": batch_size}, "mutation": {"answers": answers}})
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
-
-
-def evolve(*args: str, timeout: float | None = None) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-c", "from evolve.cli import main; main()", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        last = ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"evolve {' '.join(args[:2])} failed: {last[-500:]}")
-    return done.stdout
 
 
 def run_one(problem: Problem, minutes: float, work: Path, config: Path, box: Sandbox,

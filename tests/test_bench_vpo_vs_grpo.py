@@ -92,7 +92,7 @@ def test_suite_references_pass_and_sloppy_answers_pass_only_some_tests():
 def _fake_evolve(calls: list, adapters: list):
     """Stands in for the `evolve` subprocess: canned train rows and passk reports."""
 
-    def fake(args: list[str], log: Path) -> str:
+    def fake(*args: str, log: Path) -> str:
         calls.append(args[0])
         adapters.append(args[args.index("--adapter") + 1] if "--adapter" in args else None)
         ids = [args[i + 1] for i, a in enumerate(args) if a == "--problem"]

@@ -9,14 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from benchmarks.evolve_cli import evolve
 from benchmarks.vpo_bench.plan import (
     ARMS,
     EVAL_TEMPERATURE,
@@ -52,16 +51,6 @@ class Work:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(run_config(self.plan, seed, self.model), sort_keys=False))
         return path
-
-
-def evolve(args: list[str], log: Path) -> str:
-    """One `evolve` command; stderr goes to `log`, stdout is returned; a failure stops the run."""
-    with log.open("a") as err:
-        done = subprocess.run([sys.executable, "-m", "evolve.cli", *args], stdout=subprocess.PIPE,
-                              stderr=err, text=True, cwd=ROOT)
-    if done.returncode:
-        raise SystemExit(f"evolve {args[0]} failed (exit {done.returncode}); see {log}")
-    return done.stdout
 
 
 def cached(path: Path, key: dict) -> dict | None:
@@ -103,12 +92,12 @@ def train(work: Work, name: str, seed: int, *, run: bool = True) -> dict | None:
     m, t0 = answers_per_completion(arm, plan), time.time()
     print(f"[{name} seed {seed}] training: {plan.steps} steps x {plan.prompts_per_step} prompts x"
           f" {train_completions(arm, plan)} completions x {m} answers", flush=True)
-    stdout = evolve(["train", *_problem_args(plan.train_problems), "--estimator", str(arm.estimator),
+    stdout = evolve("train", *_problem_args(plan.train_problems), "--estimator", str(arm.estimator),
                      "--out", str(cell / "train"), "--steps", str(plan.steps),
                      "--prompts-per-step", str(plan.prompts_per_step), "--answers", str(m),
                      "--completions", str(train_completions(arm, plan)),
-                     "--max-tokens", str(max_tokens(arm, plan)), "--config", str(work.config(seed))],
-                    cell / "stderr.log")
+                     "--max-tokens", str(max_tokens(arm, plan)), "--config", str(work.config(seed)),
+                    log=cell / "stderr.log")
     rows = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     for r in rows:
         print(f"[{name} seed {seed}]   step {r['step']}: mean fitness {r['mean_fitness']:.3f},"
@@ -136,11 +125,11 @@ def evaluate(work: Work, name: str, seed: int, trained: dict | None, *, run: boo
     print(f"[{name} seed {seed}] evaluating: {eval_completions(arm, plan)} completions x {m} answers"
           f" on {len(plan.test_problems)} problems{' + ' + adapter if adapter else ''}", flush=True)
     ks = ",".join(str(k) for k in range(1, plan.eval_answers + 1))
-    stdout = evolve(["eval", "passk", *_problem_args(plan.test_problems),
+    stdout = evolve("eval", "passk", *_problem_args(plan.test_problems),
                      "--samples", str(eval_completions(arm, plan)), "--answers", str(m), "--k", ks,
                      "--max-tokens", str(max_tokens(arm, plan)), "--temperature", str(EVAL_TEMPERATURE),
                      "--json", "--config", str(work.config(seed)),
-                     *(["--adapter", adapter] if adapter else [])], cell / "stderr.log")
+                     *(["--adapter", adapter] if adapter else []), log=cell / "stderr.log")
     report = json.loads(stdout)
     per_problem = [{**{k: r[k] for k in PER_PROBLEM_KEYS},
                     "best_at_k": [r["best_at_k"][str(k)] for k in range(1, plan.eval_answers + 1)]}
