@@ -106,24 +106,40 @@ class OnlineTrainer:
             repo.add_event(s, self.run_id, "train_init", {"version": version, "from": str(ckpt)})
         return version
 
-    def chain(self, on_batch: Callable | None) -> Callable:
+    def chain(self, on_batch: Callable | None, deadline_s: float | None = None) -> Callable:
+        """The per-batch callback: train what is ready, then `on_batch`.  Once the run's active
+        time reaches `deadline_s` no step starts: its adapter could not serve this run any more,
+        and a step costs minutes on a CPU (the main job's last step overshot its 20-minute bound
+        by 4); the groups stay unconsumed in the database and train when the run is resumed."""
         def after_batch(search, plan, happened) -> None:
-            for info in self.train_ready():
-                happened.append(f"trained v{info['version']}" if info["updated"] else "train: no update")
+            if deadline_s is not None and search.counters.elapsed_s >= deadline_s:
+                if self.ready_steps():
+                    happened.append("train: deferred (time bound reached; trains on resume)")
+            else:
+                for info in self.train_ready():
+                    happened.append(f"trained v{info['version']}" if info["updated"] else "train: no update")
             if on_batch:
                 on_batch(search, plan, happened)
         return after_batch
 
+    def _ready_groups(self, s) -> list[list[RolloutRow]]:
+        return complete_groups(list(repo.unconsumed_rollouts(s, self.run_id)), self.config.mutation.completions)
+
+    def ready_steps(self) -> int:
+        """Learner steps the complete unconsumed groups would make now."""
+        with repo.transaction(self.factory) as s:
+            return len(self._ready_groups(s)) // self.opts.every_groups
+
     def train_ready(self) -> list[dict[str, Any]]:
         """One learner step per `every_groups` complete unconsumed groups; returns the events."""
         m = self.config.mutation.answers
-        G, N = self.config.mutation.completions, self.opts.every_groups
+        N = self.opts.every_groups
         done = []
         while True:
             with repo.transaction(self.factory) as s:
                 run = repo.get_run(s, self.run_id)
                 d = len(Problem.model_validate(run.problem).search_view().tests)
-                groups = complete_groups(list(repo.unconsumed_rollouts(s, self.run_id)), G)
+                groups = self._ready_groups(s)
                 if len(groups) < N:
                     return done
                 take = groups[:N]
@@ -158,9 +174,10 @@ class OnlineTrainer:
 
 
 def attach(run_dir: Path, factory, run_id: str, config: RunConfig, mutator: Mutator,
-           on_batch: Callable | None) -> tuple[Mutator, Callable, OnlineTrainer]:
+           on_batch: Callable | None, deadline_s: float | None = None
+           ) -> tuple[Mutator, Callable, OnlineTrainer]:
     """The hook `evolve.runs.execute` calls when `trainer` is set: the swapping mutator and the
     per-batch callback that trains (groups left over from before a restart train after the
-    first batch)."""
+    first batch) until the run's active time reaches `deadline_s`."""
     online = OnlineTrainer(run_dir, factory, run_id, config, mutator)
-    return online.mutator, online.chain(on_batch), online
+    return online.mutator, online.chain(on_batch, deadline_s), online

@@ -208,3 +208,38 @@ def test_learner_time_is_accounted_in_the_batch_that_trained(online_run):
     n_steps = len([e for e in _rows(online_run, Event, Event.kind == "train")])
     assert len(trained) == n_steps and all(b.stats["learn_s"] > 0 for b in trained)
     assert all(b.stats["sampled_tokens"] > 0 and b.stats["prompt_tokens"] > 0 for b in batches)
+
+
+def test_no_learner_step_starts_once_the_time_bound_is_reached(online_run, tmp_path):
+    """Regression: the main job's last learner step started at its 20-minute bound and ran 4
+    more minutes for an adapter the run could no longer use.  Past the deadline the groups stay
+    unconsumed (a resume trains them); before it they train."""
+    import shutil
+    from types import SimpleNamespace
+
+    from sqlalchemy import update
+
+    from evolve.online import attach
+    from evolve.rundir import stored_config
+
+    run_dir = tmp_path / "late"
+    shutil.copytree(online_run, run_dir)
+    r = open_run(run_dir, mode="write")
+    try:
+        with repo.transaction(r.factory) as s:  # every group ready for a step again
+            s.execute(update(Rollout).where(Rollout.run_id == r.run_id).values(consumed=False))
+        cfg = stored_config(run_dir)
+        mut = MenuMutator(cfg.mutator, cfg.mutation.answers)
+        trains = lambda: len(_rows(run_dir, Event, Event.kind == "train"))  # noqa: E731
+        before = trains()
+        _, after_batch, online = attach(run_dir, r.factory, r.run_id, cfg, mut, None, deadline_s=60.0)
+        late: list[str] = []
+        after_batch(SimpleNamespace(counters=SimpleNamespace(elapsed_s=61.0)), None, late)
+        assert late == ["train: deferred (time bound reached; trains on resume)"]
+        assert trains() == before and online.ready_steps() == 4
+        in_time: list[str] = []
+        after_batch(SimpleNamespace(counters=SimpleNamespace(elapsed_s=59.0)), None, in_time)
+        assert len(in_time) == 4 and all(h.startswith("train") for h in in_time)
+        assert trains() == before + 4 and online.ready_steps() == 0
+    finally:
+        r.close()
