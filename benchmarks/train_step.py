@@ -52,7 +52,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--variants", default=None,
                    help="compare our learner's options instead of TRL: comma list of base, top<N>"
                         " (LoRA on the top N layers), chunk (chunked log-probs), bf16/fp32 (weights),"
-                        " joined by +")
+                        " ckpt (gradient checkpointing), joined by +")
     p.add_argument("--repeats", type=int, default=2, help="--variants: interleaved rounds")
     p.add_argument("--ours-child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--gradient-checkpointing", action="store_true")
@@ -172,17 +172,19 @@ def run_trl(a: argparse.Namespace, model: Path) -> dict:
 
 
 def variant_options(name: str) -> dict:
-    """Learner options of a variant name: base, top<N>, chunk, joined by '+'."""
-    opts: dict = {"layers": None, "logprob_chunk": None, "dtype": None}
+    """Learner options of a variant name: base, top<N>, chunk, bf16/fp32, ckpt, joined by '+'."""
+    opts: dict = {"layers": None, "logprob_chunk": None, "dtype": None, "ckpt": None}
     for part in name.split("+"):
-        if part in ("bf16", "fp32"):
+        if part == "ckpt":
+            opts["ckpt"] = True
+        elif part in ("bf16", "fp32"):
             opts["dtype"] = {"bf16": "bfloat16", "fp32": "float32"}[part]
         elif part.startswith("top"):
             opts["layers"] = int(part[3:])
         elif part == "chunk":
             opts["logprob_chunk"] = 256
         elif part != "base":
-            raise SystemExit(f"--variants: unknown part {part!r} (base, top<N>, chunk, bf16, fp32)")
+            raise SystemExit(f"--variants: unknown part {part!r} (base, top<N>, chunk, bf16, fp32, ckpt)")
     return opts
 
 
@@ -202,7 +204,7 @@ def run_ours(a: argparse.Namespace, model: Path, prompt_tokens: int, completion_
         lora=LoraSettings(r=a.lora_r, alpha=2 * a.lora_r, target_modules=TARGETS, layers=opts["layers"]),
         lr=1e-5, advantage={"estimator": "grpo"}, micro_batch_tokens=10**9, max_staleness=None,
         dtype=opts["dtype"] or a.dtype, logprob_chunk=opts["logprob_chunk"],
-        gradient_checkpointing=a.gradient_checkpointing,
+        gradient_checkpointing=bool(opts["ckpt"] or a.gradient_checkpointing),
     )
     if a.threads:
         torch.set_num_threads(a.threads)

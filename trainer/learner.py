@@ -55,6 +55,18 @@ class _Sample:
         return len(self.completion) if self.sampled is None else sum(self.sampled)
 
 
+def _checkpoint_layers(model: torch.nn.Module) -> None:
+    """Recompute each decoder layer's activations in the backward (non-reentrant checkpoints),
+    without transformers' and peft's hook that makes the embeddings' output require grad: the
+    reentrant checkpoint needed it, the non-reentrant one does not, and with it the backward ran
+    through every frozen layer below the lowest adapted one (top-4 LoRA measured 1.02x of
+    all-layer LoRA per step with checkpointing, 1.52x without)."""
+    core = model.get_base_model() if hasattr(model, "get_base_model") else model
+    enable = getattr(core, "activation_checkpointing_enable", None) or core.gradient_checkpointing_enable
+    enable({"use_reentrant": False})
+    core.disable_input_require_grads()
+
+
 def _pack_length(pack: list[_Sample]) -> int:
     """Tokens of one packed row: the shared prompt once plus every completion."""
     return len(pack[0].prompt) + sum(len(s.completion) for s in pack)
@@ -74,9 +86,6 @@ class Learner:
             self.model_dir = Path(model)
             model = AutoModelForCausalLM.from_pretrained(self.model_dir, dtype=dtype)
         self.ref_model: torch.nn.Module | None = None
-        if cfg.gradient_checkpointing:  # on the base model, before peft wraps it
-            enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
-            enable()
         if cfg.lora is not None:
             from peft import LoraConfig, get_peft_model
 
@@ -94,6 +103,8 @@ class Learner:
         elif cfg.loss.kl_coef > 0:  # full fine-tuning: a frozen copy of the start is the reference
             self.ref_model = copy.deepcopy(model).eval().requires_grad_(False)
         self.model = model
+        if cfg.gradient_checkpointing:
+            _checkpoint_layers(model)
         if cfg.gradient_checkpointing:
             self.model.train()  # checkpointing only runs in train mode; our configs use no dropout
         else:
