@@ -11,7 +11,6 @@ note, so the child's code outside the EVOLVE-BLOCK is always the parent's.
 
 from __future__ import annotations
 
-import ast
 
 from problems.model import EVOLVE_END, EVOLVE_START
 
@@ -25,7 +24,7 @@ from evolve.mutations.models import (
 )
 from evolve.mutations.imports import add_missing_imports
 from evolve.mutations.markers import MarkerError, Region, is_marker, regions
-from evolve.mutations.parse import MAX_CHARS, normalize_code, parse_answers
+from evolve.mutations.parse import MAX_CHARS, normalize_code, parse_answers, parse_python
 
 def _editable(lines: list[str]) -> list[Region]:
     r = regions(lines)
@@ -175,7 +174,7 @@ def syntax_error(code: str) -> str | None:
     if len(code) > MAX_CHARS:
         return f"program longer than {MAX_CHARS} chars"
     try:
-        ast.parse(code)
+        parse_python(code)
     except SyntaxError as e:
         return f"line {e.lineno}: {e.msg}"
     except (ValueError, RecursionError, MemoryError, OverflowError) as e:

@@ -16,6 +16,7 @@ import builtins
 import sys
 
 from evolve.mutations.markers import MarkerError, regions
+from evolve.mutations.parse import parse_python
 
 STDLIB = frozenset(m for m in sys.stdlib_module_names if not m.startswith("_"))
 
@@ -44,7 +45,7 @@ def missing_stdlib_imports(code: str) -> list[str]:
     """Standard-library modules `code` uses as `module.attr` without binding them (sorted);
     empty when the code does not parse."""
     try:
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     used = {n.value.id for n in ast.walk(tree)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from dataclasses import dataclass, field
 
 from evolve.mutations.models import Answer, AnswerIssue, ParsedCompletion, SearchReplace
@@ -31,12 +32,24 @@ _CODE_LANGS = {"", "python", "py", "python3", "py3"}
 _CODEY = re.compile(r"^\s*(def |class |return\b|import |from |for |while |if |# EVOLVE-BLOCK)", re.M)
 
 
+_AST_LOCK = threading.Lock()
+
+
+def parse_python(code: str, filename: str = "<unknown>") -> ast.Module:
+    """`ast.parse`, one at a time per process.  CPython 3.11's AST constructor keeps its
+    recursion depth in interpreter-wide state, so two threads parsing at once can fail with
+    "SystemError: AST constructor recursion depth mismatch" (it killed a search_efficiency run:
+    three cells' generation threads parse answers concurrently; sandbox/image.py met it too)."""
+    with _AST_LOCK:
+        return ast.parse(code, filename)
+
+
 def parses(code: str) -> bool:
     """True when `code` is valid Python; never raises (deep nesting, NUL bytes, huge input)."""
     if len(code) > MAX_CHARS:
         return False
     try:
-        ast.parse(code)
+        parse_python(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return False
     return True
@@ -192,7 +205,7 @@ def normalize_code(code: str) -> str:
     """
     if len(code) <= MAX_CHARS:
         try:
-            return ast.unparse(_without_docstrings(ast.parse(code)))
+            return ast.unparse(_without_docstrings(parse_python(code)))
         except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
             pass
     out = []
