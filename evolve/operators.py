@@ -58,7 +58,7 @@ class OperatorsConfig(BaseModel):
     @field_validator("priors")
     @classmethod
     def _all_positive(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
-        for op, ab in v.items():
+        for ab in v.values():
             cls._positive(ab)
         return v
 

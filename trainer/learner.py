@@ -105,7 +105,6 @@ class Learner:
         self.model = model
         if cfg.gradient_checkpointing:
             _checkpoint_layers(model)
-        if cfg.gradient_checkpointing:
             self.model.train()  # checkpointing only runs in train mode; our configs use no dropout
         else:
             self.model.eval()  # no dropout: pi_old of the first minibatch is exactly logp.detach()
