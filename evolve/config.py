@@ -145,6 +145,12 @@ class LoopConfig(_Section):
         default="evolve", description="best_of_n: every prompt from the initial program (baseline)"
     )
     batch_size: int = Field(default=4, ge=1, description="prompts generated together")
+    overlap: bool = Field(
+        default=True,
+        description="generate the next batch while the current one is evaluated; its parents "
+        "then miss the current batch's children (a one-batch lag of feedback).  false: plan each "
+        "batch after the previous one is stored (deeper lineages at small budgets)",
+    )
     iterations: int = Field(default=100, ge=0, description="budget: prompts (parent selections)")
     minutes: float | None = Field(default=None, gt=0, description="budget: active wall time")
     target_fitness: float | None = Field(default=None, ge=0, le=1, description="stop when reached")

@@ -6,7 +6,7 @@
 
 Generation of the next batch overlaps evaluation of the current one.  The order of every
 state change is fixed (plan b+1 always happens after batch b-1 completed and before batch b
-commits), so for a fixed seed and a deterministic mutator the archive does not depend on timing,
+commits; with `loop.overlap: false`, after batch b completed: no lag of feedback), so for a fixed seed and a deterministic mutator the archive does not depend on timing,
 and a resumed run replays its in-flight batches (`Search.open_plans`) in the same order,
 skipping the completions already committed.  The mutator's sampling seed is drawn per batch
 from the run's RNG (`mutation.sampling.seed` is replaced by it), so in-process backends are
@@ -147,7 +147,8 @@ class Loop:
                 plan = self._abandon(fut)
                 break
             completions, gen_s = fut.result()
-            nxt = self._next_plan(in_flight)
+            overlap = self.search.config.loop.overlap or bool(in_flight)  # a resume replays in order
+            nxt = self._next_plan(in_flight) if overlap else None
             nfut = gen.submit(self._generate, nxt) if nxt else None
             stats = self._evaluate_and_commit(plan, completions)
             stats["generate_s"] = round(gen_s, 3)
@@ -159,7 +160,10 @@ class Loop:
                 self.on_batch(self.search, plan, happened)
                 if any(h.startswith("train") for h in happened):
                     self.search.add_stats(plan.index, learn_s=round(time.monotonic() - t0, 3))
-            if nfut is not None and self._stop_now():
+            if not overlap:
+                nxt = self._next_plan(in_flight)
+                nfut = gen.submit(self._generate, nxt) if nxt else None
+            elif nfut is not None and self._stop_now():
                 nxt, nfut = self._abandon(nfut), None  # solved: the next batch is not needed
             plan, fut = nxt, nfut
         return self.stop_reason() or "budget reached"

@@ -22,8 +22,13 @@ def test_every_arm_spends_the_same_answers():
     for arm in (a for a in ARMS.values() if not a.external):
         cfg = run_config(arm, budget=24, completions=4, batch_size=1, seed=0, temperature=0.8,
                          answer_tokens=100, mutator={"backend": "transformers"}, islands=2)
-        assert cfg["loop"]["iterations"] * 4 * arm.answers == 24, arm.name
+        per_prompt = cfg["mutation"]["completions"] * arm.answers
+        assert cfg["loop"]["iterations"] * per_prompt == 24, arm.name
         assert cfg["mutation"]["sampling"]["max_tokens"] == 100 * arm.answers
+    deep = run_config(ARMS["evolve_m1_deep"], budget=24, completions=4, batch_size=1, seed=0,
+                      temperature=0.8, answer_tokens=100, mutator={}, islands=2)
+    assert deep["loop"]["iterations"] == 24 and deep["islands"]["count"] == 1
+    assert deep["loop"]["overlap"] is False
     with pytest.raises(ValueError, match="multiple"):
         run_config(ARMS["evolve_m3"], budget=20, completions=4, batch_size=1, seed=0, temperature=0.8,
                    answer_tokens=100, mutator={}, islands=1)

@@ -214,3 +214,30 @@ def test_every_batch_records_its_accounting(reference):
         assert sum(b.stats["statuses"].values()) == st.answers
         assert st.generate_s >= 0 and st.evaluate_s >= 0 and st.learn_s is None
     assert sum(b.stats["new_programs"] for b in batches) == children
+
+
+ONE_ISLAND = {"count": 1, "migration_interval": 0, "reset_interval": 0}
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_overlap_decides_whether_a_batch_sees_the_previous_one(tmp_path, overlap):
+    """With overlap, batch 1 is planned while batch 0 is evaluated: its prompts cannot show
+    batch 0's attempts.  Without, every batch is planned after the previous one is stored."""
+    run_dir = _run(tmp_path, "lag", {"loop": {"overlap": overlap, "iterations": 6},
+                                     "islands": ONE_ISLAND})
+    by_batch: dict[int, list[str]] = {}
+    for p in _rows(run_dir, PromptRow):
+        by_batch.setdefault(p.batch_index, []).append(p.user)
+    seen = [any("Recent attempts" in u for u in by_batch[b]) for b in sorted(by_batch)]
+    assert seen[0] is False and len(seen) == 3
+    assert seen[1] is (not overlap) and seen[2] is True
+
+
+def test_without_overlap_a_solve_plans_no_further_batch(tmp_path):
+    run_dir = _run(tmp_path, "solve_sync", {"loop": {"stop_when_solved": True, "iterations": 200,
+                                                     "overlap": False},
+                                            "islands": ONE_ISLAND},
+                   mutator=lambda c: FixedMutator([(render_answers([MENU[5]]), "stop")]))
+    info = status(run_dir)
+    assert info["stop_reason"] == "solved by #1"
+    assert info["iterations"] == info["iterations_planned"] == 2

@@ -32,6 +32,8 @@ class Arm:
     config: dict[str, Any] = field(default_factory=dict)  # run-config overrides
     online: bool = False  # trains the mutator during the run (runs problems one at a time)
     external: str | None = None  # "openevolve_diff" | "openevolve_full": not our loop
+    completions: int | None = None  # per prompt; None = the benchmark's --completions
+    islands: int | None = None  # None = the benchmark's --islands
 
 
 def _trainer(estimator: str) -> dict:
@@ -47,6 +49,10 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
     # a prior of Beta(1, 4) (mean 0.2) instead of Beta(1, 1) for both, fresh keeps Beta(1, 1)
     Arm("evolve_m1_fresh_first", config={"loop": {"operators": {"priors": {
         "refine": [1.0, 4.0], "crossover": [1.0, 4.0]}}}}),
+    # change 2 (issue 11): depth.  At 24 answers, 4 completions per prompt, 2 islands and the
+    # one-batch lag leave each lineage ~3 steps (children of generation <= 2); one answer per
+    # prompt, one island and no overlap give 24 sequential steps, each seeing every earlier one
+    Arm("evolve_m1_deep", completions=1, islands=1, config={"loop": {"overlap": False}}),
     Arm("evolve_m3", answers=3),
     Arm("evolve_vpo", answers=3, config={"trainer": _trainer("vpo")}, online=True),
     Arm("evolve_grpo", answers=1, config={"trainer": _trainer("grpo")}, online=True),
@@ -65,6 +71,8 @@ def deep_merge(base: dict, extra: dict) -> dict:
 def run_config(arm: Arm, *, budget: int, completions: int, batch_size: int, seed: int,
                temperature: float, answer_tokens: int, mutator: dict, islands: int) -> dict:
     """The evolve run config of `arm` at `budget` answers per problem."""
+    completions = arm.completions or completions
+    islands = arm.islands or islands
     per_prompt = completions * arm.answers
     if budget % per_prompt:
         raise ValueError(f"budget {budget} is not a multiple of {per_prompt} answers per prompt ({arm.name})")

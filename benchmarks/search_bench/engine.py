@@ -101,7 +101,7 @@ class Engine:
         _, factory = self.mutator(arm)
         wall = run_cell(problem, self.config(arm, seed), run_dir, factory)
         m = cell_metrics(run_dir, problem, budget=self.args.budget,
-                         completions=self.args.completions, m=arm.answers,
+                         completions=arm.completions or self.args.completions, m=arm.answers,
                          holdout_eval=lambda code: self.holdout_passes(problem, code))
         print(f"[{arm.name} seed {seed}] {pid}: best {m['best_fitness']:.3f}"
               f" solved {m['solved']} at {m['answers_to_solve']}  {wall:.0f} s", flush=True)
