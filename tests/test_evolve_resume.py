@@ -121,6 +121,19 @@ def test_longer_budget_continues_a_run(tmp_path):
     assert sum(p[5] == "seed" for p in second["programs"]) == 3  # one per island, never re-added
 
 
+def test_without_overlap_a_continued_run_equals_one_run(tmp_path):
+    """With `loop.overlap: false` nothing is planned ahead, so stopping at 4 iterations and
+    continuing to 8 gives exactly the archive of one run of 8."""
+    config = write_config(tmp_path / "c.yaml", {"loop": {"overlap": False}})
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    for run_dir in (whole, parts):
+        seed(str(problem_dir(tmp_path)), run_dir, config)
+    execute(whole, resume=False, mutator_factory=factory, iterations=8)
+    execute(parts, resume=False, mutator_factory=factory, iterations=4)
+    execute(parts, resume=False, mutator_factory=factory, iterations=8)
+    assert snapshot(parts) == snapshot(whole)
+
+
 @pytest.mark.postgres
 def test_sqlite_and_postgres_give_the_same_archive(tmp_path, postgres_url):
     problem = str(problem_dir(tmp_path))
