@@ -149,7 +149,8 @@ class LoopConfig(_Section):
         default=True,
         description="generate the next batch while the current one is evaluated; its parents "
         "then miss the current batch's children (a one-batch lag of feedback).  false: plan each "
-        "batch after the previous one is stored (deeper lineages at small budgets)",
+        "batch after the previous one is stored (no lag; nothing generates while a batch is "
+        "evaluated)",
     )
     iterations: int = Field(default=100, ge=0, description="budget: prompts (parent selections)")
     minutes: float | None = Field(default=None, gt=0, description="budget: active wall time")
