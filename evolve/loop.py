@@ -7,8 +7,9 @@
 Generation of the next batch overlaps evaluation of the current one.  The order of every
 state change is fixed (plan b+1 always happens after batch b-1 completed and before batch b
 commits; with `loop.overlap: false`, after batch b completed: no lag of feedback), so for a
-fixed seed and a deterministic mutator the archive does not depend on timing, and a resumed run replays its in-flight batches (`Search.open_plans`) in the same order,
-skipping the completions already committed.  The mutator's sampling seed is drawn per batch
+fixed seed and a deterministic mutator the archive does not depend on timing, and a resumed
+run replays its in-flight batches (`Search.open_plans`) in the same order, skipping the
+completions already committed.  The mutator's sampling seed is drawn per batch
 from the run's RNG (`mutation.sampling.seed` is replaced by it), so in-process backends are
 reproducible too.
 """
