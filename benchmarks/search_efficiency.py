@@ -18,6 +18,8 @@ spread over seeds.  Results: benchmarks/results/<name>.json and .png, with the c
     python benchmarks/search_efficiency.py [--preset full|quick] [--arms a,b] [--seeds 0,1]
         [--budget N] [--problems id,id] [--backend vllm|transformers] [--workers K] [--name S]
     python benchmarks/search_efficiency.py --select [--candidates id,id]   # which problems
+    --show-hidden: every arm's prompts also show the problems' `hidden` search tests (what is
+    the search's feedback worth?); its cells live under WORK/show_hidden
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ def parse() -> argparse.Namespace:
         ap.add_argument(f"--{k.replace('_', '-')}", dest=k, type=int)
     ap.add_argument("--temperature", type=float)
     ap.add_argument("--holdout", type=float, default=0.3, help="fraction of tests held out")
+    ap.add_argument("--show-hidden", action="store_true",
+                    help="show the problems' hidden search tests in prompts (feedback experiment)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/vpo-search-efficiency"))
     ap.add_argument("--select", action="store_true", help="greedy-check candidate problems")
     ap.add_argument("--candidates", default="")

@@ -64,3 +64,18 @@ def test_quick_preset_runs_end_to_end(tmp_path):
     trials = sum(n for _, n in ops.values())
     assert set(ops) <= {"fresh", "refine", "crossover"} and 0 < trials <= 12 * len(data["problems"])  # m = 1
     assert all(0 <= won <= n for won, n in ops.values())
+
+
+def test_show_hidden_unhides_search_tests_and_keeps_held_out_tests_out():
+    from types import SimpleNamespace
+
+    from benchmarks.search_bench.engine import bench_problem
+
+    pid = str(ROOT / "benchmarks" / "vpo_vs_grpo_suite" / "mode")
+    plain = bench_problem(pid, SimpleNamespace(holdout=0.3))
+    shown = bench_problem(pid, SimpleNamespace(holdout=0.3, show_hidden=True))
+    assert any(t.hidden and not t.holdout for t in plain.tests)
+    assert not any(t.hidden and not t.holdout for t in shown.tests)
+    assert [t.holdout for t in shown.tests] == [t.holdout for t in plain.tests]
+    assert sum(t.holdout for t in shown.tests) == 2
+    assert len(shown.visible_tests) > len(plain.visible_tests)

@@ -14,16 +14,27 @@ from problems.loaders import load_problem
 from problems.model import Problem
 
 
+def bench_problem(pid: str, args) -> Problem:
+    """The problem as the benchmark runs it: its held-out split and, with --show-hidden, every
+    `hidden` search test's input and expected value shown in prompts (an experiment on how much
+    the search's feedback is worth; held-out tests stay held out)."""
+    problem = split_holdout(load_problem(pid), args.holdout)
+    if getattr(args, "show_hidden", False):
+        tests = [t.model_copy(update={"hidden": False}) if not t.holdout else t for t in problem.tests]
+        problem = problem.model_copy(update={"tests": tests})
+    return problem
+
+
 class Engine:
     def __init__(self, args) -> None:
         from sandbox.api import Sandbox
         from sandbox.config import SandboxConfig
 
         self.args = args
-        self.work = Path(args.work)
+        # cells are cached by path: a run with hidden tests shown must not reuse one without
+        self.work = Path(args.work) / ("show_hidden" if getattr(args, "show_hidden", False) else "")
         self.work.mkdir(parents=True, exist_ok=True)
-        self.problems = {pid: split_holdout(load_problem(pid), args.holdout)
-                         for pid in args.problems.split(",")}
+        self.problems = {pid: bench_problem(pid, args) for pid in args.problems.split(",")}
         self.box = Sandbox(SandboxConfig(backend="auto", slots=2))
         self.box.__enter__()
         self.server = None
@@ -131,7 +142,7 @@ class Engine:
         cfg = RunConfig.model_validate({"mutator": {"backend": "transformers", "model": self.args.model},
                                         "mutation": {"answers": 1, "sampling": {
                                             "temperature": 0, "max_tokens": self.args.answer_tokens}}})
-        probs = [split_holdout(load_problem(c), self.args.holdout) for c in candidates if c]
+        probs = [bench_problem(c, self.args) for c in candidates if c]
         mut = build_mutator(cfg.mutator)
         tasks = make_tasks(probs, cfg, self.box)
         pools = sample(mut, tasks, 1, 1, cfg.mutation, 0, self.box)
