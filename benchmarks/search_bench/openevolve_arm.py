@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from benchmarks.search_bench.engine import SERVED
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator.http import HTTPError, request_json
 
@@ -103,7 +104,7 @@ class Bridge:
             return {"combined_score": 0.0 if res.error else res.fitness,
                     "pass_rate": res.passed / max(len(res.scores), 1)}
         body.pop("seed", None)
-        body["model"] = "policy-base"
+        body["model"] = SERVED
         if rest.endswith("completions"):
             with self.lock:
                 run["calls"] += 1
@@ -132,7 +133,7 @@ def run_openevolve(engine, arm, seed: int, problem, run_dir: Path) -> dict[str, 
         "max_iterations": a.budget, "random_seed": seed, "checkpoint_interval": 1000,
         "diff_based_evolution": arm.external == "diff", "log_level": "WARNING",
         "llm": {"api_base": f"{engine.bridge.url}/{key}/v1", "api_key": "none",
-                "models": [{"name": "policy-base", "weight": 1.0}],
+                "models": [{"name": SERVED, "weight": 1.0}],
                 "temperature": a.temperature, "max_tokens": 1024, "timeout": 900, "retries": 1},
         "database": {"num_islands": a.islands, "random_seed": seed},
         "evaluator": {"cascade_evaluation": False, "parallel_evaluations": 1, "timeout": 600,

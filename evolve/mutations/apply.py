@@ -11,7 +11,6 @@ note, so the child's code outside the EVOLVE-BLOCK is always the parent's.
 
 from __future__ import annotations
 
-
 from problems.model import EVOLVE_END, EVOLVE_START
 
 from evolve.mutations.models import (
