@@ -410,10 +410,14 @@ class Search:
 
     def add_elapsed(self, seconds: float) -> None:
         """Count active time that no batch committed (a generation cancelled at the deadline,
-        an interrupt): a resumed run must not get that time again."""
+        an interrupt): a resumed run must not get that time again.  Only the stored time
+        changes: after an interrupt inside a transition its transaction rolled back while the
+        in-memory counters and RNG had moved on, and writing them would store half of it."""
         with self._locked() as s:
-            self.counters.elapsed_s += seconds
-            self._save(s)
+            stored = repo.get_run(s, self.run_id).counters
+            repo.update_run(s, self.run_id, counters={
+                **stored, "elapsed_s": stored.get("elapsed_s", 0.0) + seconds})
+        self.counters.elapsed_s += seconds
 
     def add_stats(self, batch: int, **figures: float) -> None:
         """Add figures known only after the batch completed (the online learner's time)."""

@@ -116,3 +116,34 @@ def test_a_live_run_reads_as_running(run_dir):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=120)
+
+
+def test_an_interrupt_inside_a_transition_is_not_half_stored(tmp_path, monkeypatch):
+    """Ctrl-C while a batch's completion is being written: its transaction rolls back, but the
+    search's in-memory counters already said "done".  Storing the interrupted run's active time
+    must not write those counters (it did: the resume completed the batch again and ran
+    26 of 24 iterations - a flaky failure of the test above)."""
+    from evolve import search as search_module
+    from evolve.runs import execute, seed
+    from tests.scripted_mutator import factory
+
+    run_dir = tmp_path / "run"
+    seed(str(problem_dir(tmp_path)), run_dir,
+         write_config(tmp_path / "c.yaml", {"loop": {"iterations": ITERATIONS}}))
+    real, fired = search_module.repo.update_run, []
+
+    def interrupted_once(s, run_id, **values):
+        if not fired and values.get("counters", {}).get("batches_done") == 3:
+            fired.append(values["counters"]["iterations_done"])
+            raise KeyboardInterrupt
+        return real(s, run_id, **values)
+
+    monkeypatch.setattr(search_module.repo, "update_run", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        execute(run_dir, resume=False, mutator_factory=factory)
+    monkeypatch.setattr(search_module.repo, "update_run", real)
+    assert fired == [6]
+    assert status(run_dir)["iterations"] == 4  # batches 0 and 1; batch 2 is still open
+    execute(run_dir, resume=True, mutator_factory=factory)
+    info = status(run_dir)
+    assert info["status"] == "finished" and info["iterations"] == ITERATIONS
