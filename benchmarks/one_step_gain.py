@@ -99,7 +99,7 @@ def main() -> None:
     mutator_config: dict = {"backend": "transformers", "model": args.model, "max_batch": 16}
     server = None
     if args.backend == "vllm":
-        from benchmarks.search_bench.engine import start_vllm, vllm_mutator
+        from benchmarks.vllm_cpu import start_vllm, vllm_mutator
         from evolve.mutator.transformers_backend import resolve_model
 
         server = start_vllm(resolve_model(args.model), Path(tempfile.gettempdir()) / f"{args.name}_vllm.log")

@@ -20,6 +20,8 @@ spread over seeds.  Results: benchmarks/results/<name>.json and .png, with the c
     python benchmarks/search_efficiency.py --select [--candidates id,id]   # which problems
     --show-hidden: every arm's prompts also show the problems' `hidden` search tests (what is
     the search's feedback worth?); its cells live under WORK/show_hidden
+    --adapter TAG=DIR (repeatable) with arms like evolve_m1@TAG: the arm with its mutator frozen at
+    a trained adapter (benchmarks/vpo_vs_grpo.py's; the trained mutators inside the search)
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--holdout", type=float, default=0.3, help="fraction of tests held out")
     ap.add_argument("--show-hidden", action="store_true",
                     help="show the problems' hidden search tests in prompts (feedback experiment)")
+    ap.add_argument("--adapter", action="append", default=[], metavar="TAG=DIR",
+                    help="a trained adapter; arm <arm>@TAG runs <arm> with the mutator frozen at it")
     ap.add_argument("--work", type=Path, default=Path("/tmp/vpo-search-efficiency"))
     ap.add_argument("--select", action="store_true", help="greedy-check candidate problems")
     ap.add_argument("--candidates", default="")
@@ -76,6 +80,14 @@ def parse() -> argparse.Namespace:
     args.problems = args.problems or ",".join(QUICK_PROBLEMS if args.preset == "quick" else PROBLEMS)
     args.name = args.name or ("search_efficiency" + ("_quick" if args.preset == "quick" else ""))
     args.model = args.model or "qwen2.5-coder-0.5b"
+    args.adapters = {}
+    for spec in args.adapter:
+        tag, sep, path = spec.partition("=")
+        if not sep or not tag or not path:
+            ap.error(f"--adapter {spec!r}: expected TAG=DIR")
+        if not (Path(path) / "adapter_config.json").exists():
+            ap.error(f"--adapter {spec!r}: {path} holds no adapter_config.json")
+        args.adapters[tag] = str(Path(path).resolve())
     return args
 
 

@@ -61,7 +61,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.vpo_bench.plan import (  # noqa: E402
-    ARMS, DEFAULT_ARMS, EVAL_TEMPERATURE, PRESETS, ROOT, SUITE, TINY)
+    ARMS, DEFAULT_ARMS, EVAL_BACKENDS, EVAL_TEMPERATURE, PRESETS, ROOT, SUITE, TINY)
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -85,6 +85,7 @@ def parse() -> argparse.Namespace:
     p.add_argument("--train-problems", type=_ids, help="override the split's train ids")
     p.add_argument("--test-problems", type=_ids, help="override the split's test ids")
     p.add_argument("--model", help="prepared model name or directory")
+    p.add_argument("--eval-backend", choices=EVAL_BACKENDS, help="who samples the evaluation (default: the preset's)")
     p.add_argument("--name", help="output stem (default vpo_vs_grpo, _quick with --quick)")
     p.add_argument("--work", type=Path, default=Path("/tmp/vpo_vs_grpo"), help="cached parts")
     p.add_argument("--out", type=Path, default=RESULTS, help="directory of the JSON and PNG")
@@ -95,12 +96,12 @@ def main() -> None:
     a = parse()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from benchmarks.vpo_bench.report import summarise, write
-    from benchmarks.vpo_bench.run import Work, run_parts
+    from benchmarks.vpo_bench.run import EvalServer, Work, run_parts
 
     preset = "quick" if a.quick else "full"
     overrides = {k: getattr(a, k) for k in ("seeds", "steps", "prompts_per_step", "group", "eval_answers",
                                             "lora_layers", "threads", "train_problems", "test_problems",
-                                            "model")}
+                                            "model", "eval_backend")}
     plan = replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v})
     if set(plan.train_problems) & set(plan.test_problems):
         raise SystemExit("--train-problems and --test-problems overlap: the test set must be held out")
@@ -113,9 +114,14 @@ def main() -> None:
 
         model = str(build_tiny_lm(default_cache_dir()))
     stem = a.name or "vpo_vs_grpo" + ("_quick" if a.quick else "")
-    work = Work(a.work / stem, plan, model)
+    server = EvalServer(model, a.work / stem / "vllm.log") if plan.eval_backend == "vllm" else None
+    work = Work(a.work / stem, plan, model, server)
     t0 = time.time()
-    trainings, evals = run_parts(work, names, a.part)
+    try:
+        trainings, evals = run_parts(work, names, a.part)
+    finally:
+        if server is not None:
+            server.close()
     missing = [f"{n}/seed{s}" for s in plan.seeds for n in names if (n, s) not in evals]
     if missing:
         print(f"{len(evals)} of {len(names) * len(plan.seeds)} evaluations cached under {work.root};"

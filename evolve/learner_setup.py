@@ -43,10 +43,11 @@ def learner_base(run: RunConfig, mutator: Mutator):
 
     opts = run.trainer.online
     model = getattr(mutator, "model", None)
+    if getattr(run.mutator, "adapter", None) or (isinstance(model, torch.nn.Module) and hasattr(model, "peft_config")):
+        # the learner's v1 would replace the served adapter with one trained from the base model
+        raise OnlineError("mutator.adapter: online training starts from the base model; unset it"
+                          " (or evaluate the adapter as a frozen mutator, without trainer.online)")
     if opts.share_weights and isinstance(model, torch.nn.Module):
-        if hasattr(model, "peft_config"):
-            raise OnlineError("trainer: the mutator already holds an adapter (mutator.adapter);"
-                              " online training starts from the base model: unset it")
         return shared_module(model), True
     name = opts.model or getattr(run.mutator, "model", None)
     if not name:

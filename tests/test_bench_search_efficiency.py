@@ -79,3 +79,44 @@ def test_show_hidden_unhides_search_tests_and_keeps_held_out_tests_out():
     assert [t.holdout for t in shown.tests] == [t.holdout for t in plain.tests]
     assert sum(t.holdout for t in shown.tests) == 2
     assert len(shown.visible_tests) > len(plain.visible_tests)
+
+
+def test_arms_with_a_trained_adapter_freeze_the_mutator_there():
+    from types import SimpleNamespace
+
+    from benchmarks.search_bench.arms import resolve_arm
+    from benchmarks.search_bench.engine import Engine
+
+    arm = resolve_arm("evolve_m3@vpo", {"vpo": "/adapters/vpo"})
+    assert (arm.name, arm.answers, arm.adapter) == ("evolve_m3@vpo", 3, "/adapters/vpo")
+    assert resolve_arm("evolve_m3", {"vpo": "/a"}).adapter is None
+    for label, match in (("evolve_m1@grpo", "--adapter grpo=DIR"), ("evolve_vpo@vpo", "frozen-mutator"),
+                         ("nope@vpo", "unknown arm")):
+        with pytest.raises(ValueError, match=match):
+            resolve_arm(label, {"vpo": "/a"})
+    fake = SimpleNamespace(args=SimpleNamespace(backend="vllm", model="m"),
+                           server=SimpleNamespace(base_url="http://127.0.0.1:1"))
+    mutator, _ = Engine.mutator(fake, arm)
+    assert mutator["adapter"] == "/adapters/vpo" and mutator["adapter_prefix"] == "evolve_m3-vpo"
+    assert "adapter" not in Engine.mutator(fake, ARMS["evolve_m3"])[0]
+
+
+def test_a_cached_cell_is_reused_only_for_the_same_config(tmp_path, monkeypatch):
+    """A cell's finished run is reused on a rerun (even on a new server port), and run again
+    when its config changed (another adapter under the same arm label)."""
+    import yaml
+
+    from benchmarks.search_bench import runner
+
+    ran: list[dict] = []
+    monkeypatch.setattr(runner, "seed", lambda problem, run_dir, cfg: ran.append(yaml.safe_load(cfg.read_text())))
+    monkeypatch.setattr(runner, "execute", lambda run_dir, resume, mutator_factory: None)
+    cfg = {"mutator": {"backend": "vllm", "base_url": "http://127.0.0.1:1", "adapter": "/a"}, "loop": {"seed": 0}}
+    run_dir = tmp_path / "arm" / "seed0" / "p"
+    runner.run_cell(None, cfg, run_dir)
+    moved = {**cfg, "mutator": {**cfg["mutator"], "base_url": "http://127.0.0.1:2"}}
+    runner.run_cell(None, moved, run_dir)
+    assert len(ran) == 1
+    other = {**cfg, "mutator": {**cfg["mutator"], "adapter": "/b"}}
+    runner.run_cell(None, other, run_dir)
+    assert len(ran) == 2 and ran[1]["mutator"]["adapter"] == "/b"

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -192,3 +193,47 @@ def test_report_pairs_arms_by_problem_and_seed(tmp_path):
     assert written["comparisons"]["vpo-grpo"]["at_k"]["1"]["mean"] == pytest.approx(0.1)
     if HAVE_MATPLOTLIB:
         assert (tmp_path / "r.png").stat().st_size > 0
+
+
+def test_vllm_served_evaluations_share_one_server_and_name_each_adapter(tmp_path, monkeypatch):
+    """eval_backend vllm: one server for every evaluation of the run, started only when an
+    evaluation runs; each (arm, seed) serves its adapter under its own name (the server answers
+    "already loaded" for a reused name, which would evaluate another arm's adapter); training
+    keys ignore the evaluation's backend (cached trainings stay valid)."""
+    from evolve.config import validate
+
+    started: list[str] = []
+
+    class FakeServer:
+        base_url = "http://127.0.0.1:1"
+
+        def stop(self) -> None:
+            started.append("stopped")
+
+    import benchmarks.vllm_cpu as vllm_cpu
+    import evolve.mutator.transformers_backend as tb
+
+    monkeypatch.setattr(vllm_cpu, "start_vllm", lambda model_dir, log: started.append(str(model_dir)) or FakeServer())
+    monkeypatch.setattr(tb, "resolve_model", lambda name: Path("/models") / name)
+    calls: list[str] = []
+    adapters: list[str | None] = []
+    monkeypatch.setattr(runner, "evolve", _fake_evolve(calls, adapters))
+    plan = replace(bench.PRESETS["quick"], eval_backend="vllm")
+    server = runner.EvalServer("m", tmp_path / "vllm.log")
+    work = runner.Work(tmp_path, plan, "m", server)
+    runner.run_parts(work, ["base", "grpo"], "train")
+    assert started == []  # training samples with transformers
+    runner.run_parts(work, ["base", "grpo"], "eval")
+    assert started == [str(Path("/models") / "m")]
+    prefixes = set()
+    for name in ("base", "grpo"):
+        for seed in plan.seeds:
+            cfg = validate(yaml.safe_load((tmp_path / f"config_seed{seed}_{name}_eval.yaml").read_text()), "<t>")
+            assert cfg.mutator.backend == "vllm"
+            prefixes.add(cfg.mutator.adapter_prefix)
+    assert len(prefixes) == 4
+    server.close()
+    assert started[-1] == "stopped"
+    key = bench.cache_key
+    assert key("vpo", plan, 0, "train") == key("vpo", bench.PRESETS["quick"], 0, "train")
+    assert key("base", plan, 0, "eval") != key("base", bench.PRESETS["quick"], 0, "eval")

@@ -243,3 +243,18 @@ def test_no_learner_step_starts_once_the_time_bound_is_reached(online_run, tmp_p
         assert trains() == before + 4 and online.ready_steps() == 0
     finally:
         r.close()
+
+
+def test_online_training_refuses_a_mutator_that_starts_from_an_adapter(tiny_lm_dir, tmp_path):
+    """A frozen fine-tuned mutator (mutator.adapter) and online training do not mix: the learner
+    starts from the base model and its v1 would replace the served adapter."""
+    from evolve.config import validate
+    from evolve.learner_setup import learner_base
+    from evolve.online import OnlineError
+    from tests.fixtures.lora import make_adapter
+
+    adapter = make_adapter(tiny_lm_dir, tmp_path / "a", seed=1)
+    run = validate({**ONLINE, "mutator": {**_mutator_cfg(tiny_lm_dir), "adapter": str(adapter)}}, "<t>")
+    mut = TransformersMutator(run.mutator)
+    with pytest.raises(OnlineError, match="mutator.adapter"):
+        learner_base(run, mut)

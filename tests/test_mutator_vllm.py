@@ -206,3 +206,15 @@ def test_openai_backend_scaffolds_by_continuation(server):
         for c in group:
             assert c.text.startswith(sc.openings[0]) and c.text.count("### Answer") in (1, 2)
             assert c.token_ids is None and c.finish_reason in ("stop", "length")
+
+
+def test_a_mutator_can_start_from_a_trained_adapter(server, adapters, hf):
+    """mutator.adapter on the vllm backend: the adapter serves from the first request as v1
+    (a frozen fine-tuned mutator), the same policy as the transformers backend's."""
+    v = build_mutator(VLLMConfig(base_url=server.base_url, model="tiny", adapter_prefix="start",
+                                 adapter=str(adapters[0])))
+    hf.load_adapter(1, adapters[0])
+    got = v.generate(PROMPTS, n=1, params=GREEDY)
+    assert all(c.policy_version == 1 for g in got for c in g)
+    assert_same(got, hf.generate(PROMPTS, n=1, params=GREEDY))
+    assert "start-v1" in v.models()

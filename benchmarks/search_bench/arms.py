@@ -8,7 +8,7 @@ iterations = answers / (completions x answers per completion).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 BARE_TASK = (
@@ -34,6 +34,7 @@ class Arm:
     external: str | None = None  # "openevolve_diff" | "openevolve_full": not our loop
     completions: int | None = None  # per prompt; None = the benchmark's --completions
     islands: int | None = None  # None = the benchmark's --islands
+    adapter: str | None = None  # a trained adapter the (frozen) mutator starts from
 
 
 def _trainer(estimator: str) -> dict:
@@ -59,6 +60,23 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
     Arm("openevolve_diff", external="diff"),
     Arm("openevolve_full", external="full"),
 )}
+
+
+def resolve_arm(label: str, adapters: dict[str, str]) -> Arm:
+    """The arm `label` names: an arm of ARMS, or `<arm>@<tag>`, that arm with the mutator frozen
+    at the adapter `adapters[tag]` (issue 12's search experiment: trained mutators inside the
+    search); cells and results carry the label."""
+    name, _, tag = label.partition("@")
+    if name not in ARMS:
+        raise ValueError(f"--arms: unknown arm {name!r}; known: {', '.join(ARMS)}")
+    arm = ARMS[name]
+    if not tag:
+        return arm
+    if tag not in adapters:
+        raise ValueError(f"--arms: {label!r} names adapter {tag!r}, not given by --adapter {tag}=DIR")
+    if arm.online or arm.external:
+        raise ValueError(f"--arms: {label!r}: only our frozen-mutator arms start from an adapter")
+    return replace(arm, name=label, adapter=adapters[tag])
 
 
 def deep_merge(base: dict, extra: dict) -> dict:

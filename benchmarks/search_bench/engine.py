@@ -7,30 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from benchmarks.search_bench.arms import ARMS, Arm, run_config
+from benchmarks.search_bench.arms import Arm, resolve_arm, run_config
 from benchmarks.search_bench.runner import cell_metrics, run_cell
+from benchmarks.vllm_cpu import start_vllm, vllm_mutator
 from problems.holdout import split_holdout
 from problems.loaders import load_problem
 from problems.model import Problem
-
-
-SERVED = "policy-base"  # the base model's name on the benchmarks' vllm-cpu server
-
-
-def start_vllm(model_dir, log_path: Path):
-    """The benchmarks' vllm-cpu server (bf16, runtime LoRA up to rank 16), started."""
-    from evolve.mutator.vllm_server import VLLMServer
-
-    server = VLLMServer(model_dir, served_name=SERVED, dtype="bfloat16", max_model_len=4096,
-                        max_lora_rank=16, max_loras=2, log_path=log_path)
-    server.start(timeout=600)
-    return server
-
-
-def vllm_mutator(server, **extra: Any) -> dict:
-    """The mutator config that samples from `server` (16 requests in flight)."""
-    return {"backend": "vllm", "base_url": server.base_url, "model": SERVED, "concurrency": 16,
-            **extra}
 
 
 def bench_problem(pid: str, args) -> Problem:
@@ -62,7 +44,8 @@ class Engine:
             from evolve.mutator.transformers_backend import resolve_model
 
             self.model_dir = resolve_model(args.model)
-        if args.backend == "vllm" or any(ARMS[a].external for a in args.arms.split(",")):
+        self.arms = [resolve_arm(label, getattr(args, "adapters", None) or {}) for label in args.arms.split(",")]
+        if args.backend == "vllm" or any(arm.external for arm in self.arms):
             self._start_server()
 
     def _start_server(self) -> None:
@@ -84,16 +67,17 @@ class Engine:
     def mutator(self, arm: Arm) -> tuple[dict, Any]:
         """(mutator config, factory or None) for `arm` on this engine's backend."""
         a = self.args
+        start = {"adapter": arm.adapter} if arm.adapter else {}
         if a.backend == "quick":
             from tests.fixtures.tiny_lm import build_tiny_lm, default_cache_dir
             from tests.scripted_mutator import factory
 
             tiny = {"backend": "transformers", "model": str(build_tiny_lm(default_cache_dir())),
-                    "dtype": "float32"}
+                    "dtype": "float32", **start}
             return tiny, (None if arm.online else factory)
-        if a.backend == "vllm":
-            return vllm_mutator(self.server, adapter_prefix=arm.name), None
-        return {"backend": "transformers", "model": a.model}, None
+        if a.backend == "vllm":  # adapter names: "@" is the label's, not a served name's
+            return vllm_mutator(self.server, adapter_prefix=arm.name.replace("@", "-"), **start), None
+        return {"backend": "transformers", "model": a.model, **start}, None
 
     def config(self, arm: Arm, seed: int) -> dict:
         a = self.args
@@ -134,8 +118,7 @@ class Engine:
     def run_all(self) -> list[dict[str, Any]]:
         a = self.args
         out: list[dict[str, Any]] = []
-        for name in a.arms.split(","):
-            arm = ARMS[name]
+        for arm in self.arms:
             for seed in (int(s) for s in a.seeds.split(",")):
                 jobs = [(arm, seed, pid) for pid in self.problems]
                 workers = 1 if arm.online or a.backend != "vllm" else a.workers

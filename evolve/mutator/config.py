@@ -51,7 +51,13 @@ class SamplingParams(_Strict):
         return self.temperature == 0
 
 
-class TransformersConfig(_Strict):
+class _AdapterStart(_Strict):
+    """A mutator that can start from a trained adapter (a frozen fine-tuned mutator)."""
+
+    adapter: str | None = Field(default=None, description="peft adapter loaded as version 1")
+
+
+class TransformersConfig(_AdapterStart):
     backend: Literal["transformers"] = "transformers"
     model: str = Field(
         default="qwen2.5-coder-0.5b",
@@ -61,12 +67,11 @@ class TransformersConfig(_Strict):
         default="auto", description="auto: bf16 when the CPU supports it, else fp32"
     )
     max_batch: int = Field(default=32, ge=1, description="sequences per forward pass")
-    adapter: str | None = Field(default=None, description="peft adapter loaded as version 1")
     seed: int = Field(default=0, description="sampling seed when a request brings none")
     threads: int | None = Field(default=None, ge=1, description="torch intra-op threads")
 
 
-class VLLMConfig(_Strict):
+class VLLMConfig(_AdapterStart):
     backend: Literal["vllm"] = "vllm"
     base_url: str = Field(default="http://127.0.0.1:8000", description="server root, without /v1")
     model: str = Field(description="served base model name (as in /v1/models)")

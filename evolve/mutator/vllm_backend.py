@@ -83,6 +83,8 @@ class VLLMMutator(Mutator):
         self._pool = ThreadPoolExecutor(max_workers=config.concurrency)
         self._warned_seed = False
         self._opening_cache: dict[str, list[int]] = {}
+        if config.adapter:
+            self.load_adapter(1, Path(config.adapter))
 
     def _post(self, path: str, payload: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         return request_json(self.root + path, payload, timeout=timeout or self.config.timeout_s)
