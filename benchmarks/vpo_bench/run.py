@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.evolve_cli import evolve
+from benchmarks.vllm_cpu import ServedWeights
 from benchmarks.vpo_bench.plan import (
     ARMS,
     EVAL_TEMPERATURE,
@@ -35,32 +36,6 @@ LEARNER_KEYS = ("step", "reward_mean", "set_reward", "reward_diversity", "zero_s
 PER_PROBLEM_KEYS = ("id", "answers", "valid", "solved", "diversity", "fitness")
 
 
-class EvalServer:
-    """The vllm-cpu server a run's evaluations sample from, started on first use (a run whose
-    evaluations are all cached starts none); `close` stops it."""
-
-    def __init__(self, model: str, log_path: Path) -> None:
-        self.model, self.log_path, self._server = model, log_path, None
-
-    def mutator(self, adapter_prefix: str) -> dict:
-        """The mutator config of one evaluation; each (arm, seed) serves its adapter under its own
-        name (a shared server answers "already loaded" for a reused name)."""
-        if self._server is None:
-            from benchmarks.vllm_cpu import start_vllm
-            from evolve.mutator.transformers_backend import resolve_model
-
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._server = start_vllm(resolve_model(self.model), self.log_path)
-        from benchmarks.vllm_cpu import vllm_mutator
-
-        return vllm_mutator(self._server, adapter_prefix=adapter_prefix)
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-
 @dataclass(frozen=True)
 class Work:
     """Where one run's parts live: ROOT/<arm>/seed<N>/{train/, train.json, eval.json, stderr.log}."""
@@ -68,21 +43,21 @@ class Work:
     root: Path
     plan: Plan
     model: str  # the model as the mutator loads it (the tiny LM's directory for the quick preset)
-    server: EvalServer | None = None  # plan.eval_backend "vllm": the evaluations' server
+    server: ServedWeights | None = None  # plan.eval_backend "vllm": the evaluations' server
 
     def cell(self, name: str, seed: int) -> Path:
         return self.root / name / f"seed{seed}"
 
-    def config(self, seed: int, name: str | None = None) -> Path:
-        """The seed's run config; with `name`, the (arm, seed) evaluation's (its own server
-        mutator when evaluations are vllm-served)."""
+    def config(self, seed: int, name: str | None = None, adapter: str | None = None) -> Path:
+        """The seed's run config; with `name`, the (arm, seed) evaluation's (vllm-served: from
+        the base weights, or `adapter` merged into them)."""
         if name is None or self.plan.eval_backend == "transformers":
             path, mutator = self.root / f"config_seed{seed}.yaml", None
         else:
             if self.server is None:
                 raise ValueError(f"eval_backend {self.plan.eval_backend!r} needs Work.server")
             path = self.root / f"config_seed{seed}_{name}_eval.yaml"
-            mutator = self.server.mutator(adapter_prefix=f"{name}-seed{seed}")
+            mutator = self.server.mutator(adapter)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(run_config(self.plan, seed, self.model, mutator), sort_keys=False))
         return path
@@ -159,12 +134,17 @@ def evaluate(work: Work, name: str, seed: int, trained: dict | None, *, run: boo
     m, t0 = answers_per_completion(arm, plan), time.time()
     print(f"[{name} seed {seed}] evaluating: {eval_completions(arm, plan)} completions x {m} answers"
           f" on {len(plan.test_problems)} problems{' + ' + adapter if adapter else ''}", flush=True)
+    served = plan.eval_backend == "vllm"  # a trained arm: its adapter merged, served at base speed
     ks = ",".join(str(k) for k in range(1, plan.eval_answers + 1))
-    stdout = evolve("eval", "passk", *_problem_args(plan.test_problems),
-                     "--samples", str(eval_completions(arm, plan)), "--answers", str(m), "--k", ks,
-                     "--max-tokens", str(max_tokens(arm, plan)), "--temperature", str(EVAL_TEMPERATURE),
-                     "--json", "--config", str(work.config(seed, name)),
-                     *(["--adapter", adapter] if adapter else []), log=cell / "stderr.log")
+    try:
+        stdout = evolve("eval", "passk", *_problem_args(plan.test_problems),
+                        "--samples", str(eval_completions(arm, plan)), "--answers", str(m), "--k", ks,
+                        "--max-tokens", str(max_tokens(arm, plan)), "--temperature", str(EVAL_TEMPERATURE),
+                        "--json", "--config", str(work.config(seed, name, adapter)),
+                        *(["--adapter", adapter] if adapter and not served else []), log=cell / "stderr.log")
+    finally:
+        if adapter and served:
+            work.server.drop(adapter)
     report = json.loads(stdout)
     per_problem = [{**{k: r[k] for k in PER_PROBLEM_KEYS},
                     "best_at_k": [r["best_at_k"][str(k)] for k in range(1, plan.eval_answers + 1)]}
