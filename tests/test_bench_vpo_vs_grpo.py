@@ -203,6 +203,7 @@ def test_vllm_served_evaluations_sample_from_merged_weights(tmp_path, monkeypatc
     from evolve.config import validate
 
     served: list[str] = []
+    seeds: list[int | None] = []
 
     class FakeServer:
         base_url = "http://127.0.0.1:1"
@@ -214,8 +215,9 @@ def test_vllm_served_evaluations_sample_from_merged_weights(tmp_path, monkeypatc
     import evolve.mutator.merge as merge
     import evolve.mutator.transformers_backend as tb
 
-    def start(weights, log, served_name):
+    def start(weights, log, served_name, seed):
         served.append(str(weights))
+        seeds.append(seed)
         return type("S", (FakeServer,), {"served_name": served_name})()
 
     monkeypatch.setattr(vllm_cpu, "start_vllm", start)
@@ -235,6 +237,7 @@ def test_vllm_served_evaluations_sample_from_merged_weights(tmp_path, monkeypatc
     assert calls == ["train", "eval", "eval"]
     assert served == ["/models/m", "stop", str(merged)] and adapters[-1] is None  # no runtime LoRA
     assert not merged.exists()  # dropped after its evaluation
+    assert seeds == [0, 0]  # the server samples with the run's seed (unseeded: the same draws)
     for name, model in (("base", vllm_cpu.SERVED), ("grpo", merged.name)):
         cfg = validate(yaml.safe_load((tmp_path / f"config_seed0_{name}_eval.yaml").read_text()), "<t>")
         assert cfg.mutator.backend == "vllm" and cfg.mutator.model == model and cfg.mutator.adapter is None

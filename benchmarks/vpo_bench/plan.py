@@ -154,5 +154,7 @@ def cache_key(name: str, plan: Plan, seed: int, part: str) -> dict:
     if part == "eval":
         key["eval_temperature"] = EVAL_TEMPERATURE
         if plan.eval_backend == "vllm":
-            key["vllm_weights"] = "merged"  # adapters folded into the base weights, not runtime LoRA
+            # adapters folded into the base weights (not runtime LoRA); the server seeded with the
+            # run's seed (unseeded, base seeds 0 and 2 drew the very same 240 answers)
+            key["vllm_server"] = "merged weights, --seed"
     return key

@@ -57,7 +57,7 @@ class Work:
             if self.server is None:
                 raise ValueError(f"eval_backend {self.plan.eval_backend!r} needs Work.server")
             path = self.root / f"config_seed{seed}_{name}_eval.yaml"
-            mutator = self.server.mutator(adapter)
+            mutator = self.server.mutator(adapter, seed=seed)  # a seed's own draws
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(run_config(self.plan, seed, self.model, mutator), sort_keys=False))
         return path
