@@ -80,13 +80,15 @@ def parse() -> argparse.Namespace:
     args.problems = args.problems or ",".join(QUICK_PROBLEMS if args.preset == "quick" else PROBLEMS)
     args.name = args.name or ("search_efficiency" + ("_quick" if args.preset == "quick" else ""))
     args.model = args.model or "qwen2.5-coder-0.5b"
+    from trainer.checkpoints import ADAPTER_CONFIG_FILE, is_adapter
+
     args.adapters = {}
     for spec in args.adapter:
         tag, sep, path = spec.partition("=")
         if not sep or not tag or not path:
             ap.error(f"--adapter {spec!r}: expected TAG=DIR")
-        if not (Path(path) / "adapter_config.json").exists():
-            ap.error(f"--adapter {spec!r}: {path} holds no adapter_config.json")
+        if not is_adapter(path):
+            ap.error(f"--adapter {spec!r}: {path} holds no {ADAPTER_CONFIG_FILE}")
         args.adapters[tag] = str(Path(path).resolve())
     return args
 

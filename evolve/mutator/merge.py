@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-ADAPTER_CONFIG = "adapter_config.json"
+from trainer.checkpoints import ADAPTER_CONFIG_FILE, is_adapter
 
 
 def merge_adapter(model: str | Path, adapter: str | Path, out: str | Path) -> Path:
@@ -24,8 +24,8 @@ def merge_adapter(model: str | Path, adapter: str | Path, out: str | Path) -> Pa
     from trainer.peft_quiet import peft_quiet
 
     adapter, out = Path(adapter), Path(out)
-    if not (adapter / ADAPTER_CONFIG).is_file():
-        raise ValueError(f"{adapter}: no {ADAPTER_CONFIG} (not a peft adapter directory)")
+    if not is_adapter(adapter):
+        raise ValueError(f"{adapter}: no {ADAPTER_CONFIG_FILE} (not a peft adapter directory)")
     base_dir = resolve_model(str(model))
     base = AutoModelForCausalLM.from_pretrained(base_dir, dtype="auto")
     with peft_quiet():
