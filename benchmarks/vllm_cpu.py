@@ -65,8 +65,13 @@ class ServedWeights:
         return name, str(out)
 
     def server(self, adapter: str | Path | None = None, seed: int | None = None):
+        """The server of these weights with sampling seed `seed`.  A seeded server's name carries
+        its seed (`<weights>-seed<N>`), so a run config, and a benchmark cell cached by its
+        config, says which seeded server drew its answers."""
         with self._lock:
             name, model_dir = self.weights(adapter)
+            if seed is not None:
+                name = f"{name}-seed{seed}"
             if self._serving != (name, seed):
                 self.close()
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)

