@@ -90,6 +90,15 @@ class VLLMServer:
         cmd = [str(self.python), "-m", "vllm.entrypoints.openai.api_server", *self.args]
         self.proc = subprocess.Popen(cmd, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            return self._wait_ready(timeout)
+        except BaseException:
+            # its own session: Ctrl-C reaches only us, and a caller interrupted here never got
+            # the server to stop it (a 1 GB process left serving after the run)
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> str:
         deadline = time.monotonic() + timeout
         probe = {"model": self.served_name, "prompt": "\n", "max_tokens": 1, "temperature": 0}
         while time.monotonic() < deadline:
@@ -100,7 +109,6 @@ class VLLMServer:
                 return self.base_url
             except HTTPError:
                 time.sleep(2)
-        self.stop()
         raise MutatorError(f"vLLM server not ready after {timeout:.0f} s{self._tail()}")
 
     def _tail(self) -> str:
