@@ -134,9 +134,15 @@ def main() -> None:
         print(f"every evaluation is cached under {work.root}: `--part report` writes the results")
         return
     summary = summarise(evals, trainings, names, plan)
+    # the commands that make the cached parts a report reads (same --work), so the results file
+    # says how to remake everything it summarises
+    parts = [" ".join(["python benchmarks/vpo_vs_grpo.py", *(["--quick"] if a.quick else []),
+                       "--seeds", str(s), "--part", p, "--work", str(a.work)])
+             for s in plan.seeds for p in ("train", "eval")]
     write(summary, plan, a.out / stem, preset=preset, wall_s=time.time() - t0,
           extra={"suite": str(SUITE.relative_to(ROOT)), "arms_run": names,
-                 "eval_temperature": EVAL_TEMPERATURE, "work": str(work.root)})
+                 "eval_temperature": EVAL_TEMPERATURE, "work": str(work.root),
+                 "parts_commands": parts})
 
 
 if __name__ == "__main__":

@@ -158,7 +158,10 @@ def test_quick_preset_runs_end_to_end_and_reports_from_the_cache(tmp_path):
     assert set(data["comparisons"]["vpo-grpo"]["at_k"]) == {"1", "5"}
     again = run("--part", "report")
     assert "training" not in again.stdout and "evaluating" not in again.stdout
-    assert json.loads((tmp_path / "out" / "vpo_vs_grpo_quick.json").read_text())["arms"] == data["arms"]
+    again_data = json.loads((tmp_path / "out" / "vpo_vs_grpo_quick.json").read_text())
+    assert again_data["arms"] == data["arms"]
+    # the results file names the commands that made the parts it summarises
+    assert f"--quick --seeds 1 --part eval --work {tmp_path / 'work'}" in " | ".join(again_data["parts_commands"])
 
 
 def test_report_pairs_arms_by_problem_and_seed(tmp_path):
