@@ -50,29 +50,34 @@ class ServedWeights:
         self._server, self._serving = None, None  # the server, and its (served name, seed)
         self._lock = threading.Lock()  # a benchmark's cells of one arm ask at once
 
-    def weights(self, adapter: str | Path | None) -> tuple[str, str]:
-        """(served name, model directory) of the base (adapter None) or the merged adapter."""
+    def model_dir(self, adapter: str | Path | None) -> str:
+        """The weights' directory: the base model's (adapter None) or the adapter merged into it
+        (made on first use)."""
         from evolve.mutator.transformers_backend import resolve_model
 
         if adapter is None:
-            return SERVED, resolve_model(self.base_model)
-        name = merged_name(adapter)
-        out = self.merge_root / name
+            return resolve_model(self.base_model)
+        out = self.merge_root / merged_name(adapter)
         if not out.is_dir():  # the merge writes elsewhere and renames: a directory is whole
             from evolve.mutator.merge import merge_adapter
 
             merge_adapter(self.base_model, adapter, out)
-        return name, str(out)
+        return str(out)
+
+    def served_name(self, adapter: str | Path | None = None, seed: int | None = None) -> str:
+        """The name the server of these weights and sampling seed serves under.  A seeded server's
+        name carries its seed (`<weights>-seed<N>`), so a run config, and a benchmark cell cached
+        by it, says which seeded server drew its answers."""
+        name = SERVED if adapter is None else merged_name(adapter)
+        return name if seed is None else f"{name}-seed{seed}"
 
     def server(self, adapter: str | Path | None = None, seed: int | None = None):
-        """The server of these weights with sampling seed `seed`.  A seeded server's name carries
-        its seed (`<weights>-seed<N>`), so a run config, and a benchmark cell cached by its
-        config, says which seeded server drew its answers."""
+        """The server of these weights with sampling seed `seed` (started, or restarted from
+        other weights or another seed)."""
         with self._lock:
-            name, model_dir = self.weights(adapter)
-            if seed is not None:
-                name = f"{name}-seed{seed}"
+            name = self.served_name(adapter, seed)
             if self._serving != (name, seed):
+                model_dir = self.model_dir(adapter)
                 self.close()
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
                 self._server = start_vllm(model_dir, self.log_path, served_name=name, seed=seed)

