@@ -47,7 +47,7 @@ class ServedWeights:
     def __init__(self, base_model: str, log_path: Path, merge_root: Path | None = None) -> None:
         self.base_model, self.log_path = base_model, log_path
         self.merge_root = merge_root or log_path.parent / "merged"
-        self._server, self._serving = None, None  # the server, and its (served name, seed)
+        self._server, self._serving = None, None  # the server, and its served name (weights and seed)
         self._lock = threading.Lock()  # a benchmark's cells of one arm ask at once
 
     def model_dir(self, adapter: str | Path | None) -> str:
@@ -76,12 +76,12 @@ class ServedWeights:
         other weights or another seed)."""
         with self._lock:
             name = self.served_name(adapter, seed)
-            if self._serving != (name, seed):
+            if self._serving != name:
                 model_dir = self.model_dir(adapter)
                 self.close()
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
                 self._server = start_vllm(model_dir, self.log_path, served_name=name, seed=seed)
-                self._serving = (name, seed)
+                self._serving = name
             return self._server
 
     def mutator(self, adapter: str | Path | None = None, seed: int | None = None, **extra: Any) -> dict:
