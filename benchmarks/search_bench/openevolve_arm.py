@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from benchmarks.search_bench.runner import empty_cell_dir
 from benchmarks.vllm_cpu import SERVED
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator.http import HTTPError, request_json
@@ -131,11 +132,7 @@ def run_openevolve(engine, arm, seed: int, problem, run_dir: Path) -> dict[str, 
     served = engine.served.served_name(None, seed)
     if done.is_file() and (cached := json.loads(done.read_text())).get("served") == served:
         return cached  # a cell sampled from another server (unseeded, before) runs again
-    if run_dir.exists():
-        import shutil
-
-        shutil.rmtree(run_dir)  # killed half-way or stale: OpenEvolve starts from the seed program
-    run_dir.mkdir(parents=True)
+    empty_cell_dir(run_dir)
     engine.bridge.open(key, problem, seed)
     (run_dir / "initial_program.py").write_text(problem.initial_program)
     (run_dir / "evaluator.py").write_text(EVALUATOR.format(url=f"{engine.bridge.url}/{key}/evaluate"))

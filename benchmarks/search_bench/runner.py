@@ -31,6 +31,16 @@ def _what_it_ran(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "mutator": {k: v for k, v in config.get("mutator", {}).items() if k != "base_url"}}
 
 
+def empty_cell_dir(run_dir: Path) -> None:
+    """`run_dir`, empty: a cell killed half-way, or made with another config or server, starts
+    again from its seed program (every arm's cells, ours and OpenEvolve's)."""
+    if run_dir.exists():
+        import shutil
+
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+
+
 def run_cell(problem: Problem, config: dict[str, Any], run_dir: Path, mutator_factory=None) -> float:
     """Seed and run; returns the wall seconds.  A finished run of the same config is reused
     (resumable benchmark: a rerun skips what is done); another config's runs again."""
@@ -39,11 +49,7 @@ def run_cell(problem: Problem, config: dict[str, Any], run_dir: Path, mutator_fa
     if done.is_file() and cfg_path.is_file() and \
             _what_it_ran(yaml.safe_load(cfg_path.read_text())) == _what_it_ran(config):
         return json.loads(done.read_text())["wall_s"]
-    if run_dir.exists():
-        import shutil
-
-        shutil.rmtree(run_dir)  # a cell killed half-way, or of another config, starts from its seed
-    run_dir.mkdir(parents=True)
+    empty_cell_dir(run_dir)
     cfg_path.write_text(yaml.safe_dump(config, sort_keys=False))
     t0 = time.monotonic()
     seed(problem, run_dir, cfg_path)
