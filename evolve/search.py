@@ -104,11 +104,7 @@ class Search:
         self.archive, self.rng, self.counters = archive, rng, counters
         self.attempts = attempts
         self.strategy = config.selection.strategy
-        self.builder = PromptBuilder(
-            self.problem, fmt=config.mutation.format, answers=config.mutation.answers,
-            overrides=config.prompt.templates, failing_tests=config.prompt.failing_tests,
-            recent_attempts=config.prompt.recent_attempts,
-        )
+        self.builder = PromptBuilder.of(self.problem, config)
 
     # --- construction -------------------------------------------------------------------------
 

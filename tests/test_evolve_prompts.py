@@ -92,3 +92,15 @@ def test_failing_tests_show_their_inputs_clipped():
     assert test_input(prob, CallTest(id="x", args=[3, "a"], expected=1)) == "solve(3, 'a') -> "
     long = test_input(prob, StdioTest(id="y", input="9 " * 500, output="1"))
     assert long.startswith("input '9 9") and len(long) == INPUT_LIMIT + len(" -> ")
+
+
+def test_passing_tests_shown_with_expected_results_only_when_asked_and_never_hidden():
+    parent = program(4, {"n1", "n7", "n30"})
+    assert "already passes" not in builder().build(parent, [], []).user  # default: off
+    text = builder(passing_tests=1).build(parent, [], []).user
+    assert "# Tests the current program already passes (keep them passing)" in text
+    assert "- n1: solve(1) -> '1'" in text and "- n7:" not in text  # capped at 1
+    text = builder(passing_tests=5).build(parent, [], []).user
+    assert "- n7: solve(7) -> '7'" in text and "n30" not in text  # hidden stays hidden
+    cross = builder(passing_tests=5).build_crossover(parent, program(9, {"n3"}), [])
+    assert "- n1: solve(1) -> '1'" in cross.user
