@@ -233,6 +233,14 @@ class PoolView:
     def __len__(self) -> int:
         return len(self.seq)
 
+    def without(self, seqs: set[int]) -> "PoolView":
+        """The elites other than `seqs`, in the same order."""
+        if not seqs:
+            return self
+        keep = ~np.isin(self.seq, np.fromiter(seqs, dtype=np.int64, count=len(seqs)))
+        return PoolView(self.seq[keep], self.fitness[keep], self.scores[keep],
+                        [k for k, on in zip(self.keys, keep) if on])
+
 
 @dataclass
 class Grid:

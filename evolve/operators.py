@@ -7,6 +7,13 @@
                asks to combine both (two programs with complementary test sets sat side by side
                for 30 answers when the second was only an "inspiration")
 
+A parent that `patience` completions in a row could not improve (no child fitter than it) is
+retired: refine and crossover stop choosing it (it stays an elite and an inspiration).  Measured
+on the convention problems (benchmarks/results/refine_gain_conv_shown.json), one answer refining
+one of the search's fittest elites beat it 1 time in 320, while a fresh draw beat the seed 2
+times in 3: budget spent on an exhausted elite is budget best-of-N spends on fresh draws.  When
+every elite of an island is retired, its prompts are fresh draws.
+
 A search that can always fall back to fresh draws contains best-of-N as a special case, so it
 should never do worse than it.  Which operator gets the next prompt is a Thompson-sampling
 bandit over Beta posteriors of each operator's success rate in this run (ShinkaEvolve chooses
@@ -37,6 +44,10 @@ class OperatorsConfig(BaseModel):
     priors: dict[Operator, tuple[float, float]] = Field(
         default_factory=dict, description="per-operator Beta priors overriding `prior`, e.g."
         " fresh: [2, 1] to start from best-of-N at budgets too small for the bandit to learn")
+
+    patience: int = Field(
+        default=0, ge=0, description="completions in a row that fail to improve a parent before"
+        " refine and crossover stop choosing it (0: never retire a parent)")
 
     def prior_of(self, op: str) -> tuple[float, float]:
         return self.priors.get(op, self.prior)  # type: ignore[call-overload]
@@ -82,3 +93,20 @@ def choose(stats: dict[str, list[int]], available: list[Operator],
 def record(stats: dict[str, list[int]], op: str, success: bool) -> None:
     s, n = stats.get(op, [0, 0])
     stats[op] = [s + int(success), n + 1]
+
+
+def note_parent(failures: dict[str, int], parent: int, improved: bool) -> None:
+    """Count a refine/crossover completion against its parent: a child fitter than the parent
+    clears the count, anything else adds one (keys are str: the counters are stored as JSON)."""
+    key = str(parent)
+    if improved:
+        failures.pop(key, None)
+    else:
+        failures[key] = failures.get(key, 0) + 1
+
+
+def retired(failures: dict[str, int], patience: int) -> set[int]:
+    """Parents that `patience` completions in a row failed to improve (none when patience = 0)."""
+    if patience <= 0:
+        return set()
+    return {int(k) for k, n in failures.items() if n >= patience}

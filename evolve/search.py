@@ -25,7 +25,7 @@ from evolve.answers import answer_rows
 from evolve.map_elites import PASS_SCORE, Candidate, Descriptor, TestLayout
 from evolve.mutations import MutationOutcome
 from evolve.mutator import Completion
-from evolve.operators import choose, record
+from evolve.operators import choose, note_parent, record, retired
 from evolve.prompts import Failure, ProgramView, PromptBuilder, child_summary, completion_summary
 from evolve.scored import Scored, code_hash
 from evolve.selection import complementary
@@ -71,6 +71,7 @@ class Counters:
     solved_seq: int | None = None
     seeds: list[int] = field(default_factory=list)
     operator_stats: dict[str, list[int]] = field(default_factory=dict)  # op -> [successes, trials]
+    parent_failures: dict[str, int] = field(default_factory=dict)  # seq -> completions not improving it
 
 
 @dataclass(frozen=True)
@@ -229,17 +230,20 @@ class Search:
         if cfg.loop.mode == "best_of_n" or len(pool) == 0:
             return "fresh", c.seeds[island], []
         ops = cfg.loop.operators
+        parents = pool.without(retired(c.parent_failures, ops.patience))
+        if len(parents) == 0:  # every elite is exhausted: what is left is a fresh draw
+            return "fresh", c.seeds[island], []
         use = [o for o in ops.use if o != "crossover" or len(pool) > 1]
         op = choose(c.operator_stats, use or ["refine"], ops.prior_of, self.rng)
         if op == "fresh":
             return op, c.seeds[island], []
-        row = self.strategy.pick(pool, self.rng)
+        row = self.strategy.pick(parents, self.rng)
+        seq, scores = int(parents.seq[row]), parents.scores[row]
         k = 1 if op == "crossover" else cfg.selection.inspirations
-        found = complementary(pool, pool.scores[row], int(pool.seq[row]), k)
+        found = complementary(pool, scores, seq, k)
         if op == "crossover" and not found:  # nothing complements the parent: refine it
-            op, found = "refine", complementary(pool, pool.scores[row], int(pool.seq[row]),
-                                                cfg.selection.inspirations)
-        return op, int(pool.seq[row]), [int(pool.seq[r]) for r in found]
+            op, found = "refine", complementary(pool, scores, seq, cfg.selection.inspirations)
+        return op, seq, [int(pool.seq[r]) for r in found]
 
     def plan_batch(self, n: int) -> BatchPlan:
         """Choose operators, parents and inspirations for `n` prompts; build and persist them."""
@@ -371,6 +375,9 @@ class Search:
             if self.config.loop.mode == "evolve":  # the operator bandit learns from this completion
                 record(c.operator_stats, p.operator,
                        any(not pr.error and cand.fitness > island_best for pr, cand, _ in admitted))
+                if p.operator != "fresh":
+                    note_parent(c.parent_failures, p.parent.seq, any(
+                        not pr.error and cand.fitness > p.parent.fitness for pr, cand, _ in admitted))
             for prog, cand, pl in admitted:
                 prog.rollout = rollout
                 s.add(prog)

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from evolve.db import repo
-from evolve.db.models import Program, PromptRow
-from evolve.operators import OperatorsConfig, choose, record
+from evolve.db.models import Program, PromptRow, Rollout
+from evolve.operators import OperatorsConfig, choose, note_parent, record, retired
 from evolve.runs import execute, open_run, seed
 from tests.evolve_support import problem_dir, write_config
 from tests.scripted_mutator import factory
@@ -92,3 +92,48 @@ def test_best_of_n_and_a_single_operator(tmp_path):
     assert counters["operator_stats"] == {}
     prompts, _, _ = _prompts(_run(tmp_path, "ref", {"iterations": 8, "operators": {"use": ["refine"]}}))
     assert {p.operator for p in prompts} == {"refine"}
+
+
+def test_a_parent_is_retired_after_patience_failures_in_a_row_and_cleared_by_a_success():
+    failures: dict[str, int] = {}
+    note_parent(failures, 3, False)
+    note_parent(failures, 3, False)
+    note_parent(failures, 5, False)
+    assert retired(failures, 2) == {3} and retired(failures, 1) == {3, 5}
+    assert retired(failures, 0) == set()  # patience 0: never
+    note_parent(failures, 3, True)
+    assert retired(failures, 1) == {5} and "3" not in failures
+
+
+def test_refine_never_picks_a_retired_parent(tmp_path):
+    """Replayed from the stored run: before each refine prompt was planned (no overlap, one
+    prompt per batch), its parent had not yet failed `patience` completions in a row."""
+    run_dir = _run(tmp_path, "patient", {"iterations": 14, "batch_size": 1, "overlap": False,
+                                         "operators": {"use": ["refine"], "patience": 1}})
+    r = open_run(run_dir)
+    try:
+        with repo.transaction(r.factory) as s:
+            prompts = s.scalars(select(PromptRow).order_by(PromptRow.iteration)).all()
+            fitness = dict(s.execute(select(Program.seq, Program.fitness)).all())
+            children = s.execute(select(Program.prompt_id, Program.rollout_id, Program.fitness,
+                                        Program.error).where(Program.origin == "child")).all()
+            rollouts = s.execute(select(Rollout.prompt_id, Rollout.id).order_by(
+                Rollout.prompt_id, Rollout.completion_index)).all()
+            seeds = {q for (q,) in s.execute(select(Program.seq).where(Program.origin == "seed"))}
+            counters = repo.get_run(s, r.run_id).counters
+    finally:
+        r.engine.dispose()
+    failures: dict[str, int] = {}
+    ever_retired = False
+    for p in prompts:
+        gone = retired(failures, 1)
+        ever_retired |= bool(gone)
+        if p.operator == "fresh":
+            assert p.parent_seq in seeds
+            continue
+        assert p.parent_seq not in gone, (p.iteration, p.parent_seq, gone)
+        for prompt_id, rid in rollouts:
+            if prompt_id == p.id:
+                note_parent(failures, p.parent_seq, any(
+                    rr == rid and not err and f > fitness[p.parent_seq] for _, rr, f, err in children))
+    assert ever_retired and failures == counters["parent_failures"]

@@ -54,6 +54,10 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
     # one-batch lag leave each lineage ~3 steps (children of generation <= 2); one answer per
     # prompt, one island and no overlap give 24 sequential steps, each seeing every earlier one
     Arm("evolve_m1_deep", completions=1, islands=1, config={"loop": {"overlap": False}}),
+    # change 3 (issue 11): retire exhausted parents.  One answer refining one of the search's
+    # fittest elites beat it 1 time in 320 (benchmarks/results/refine_gain_conv_shown.json);
+    # a parent that one prompt's completions (4) could not improve is no longer refined
+    Arm("evolve_m1_patient", config={"loop": {"operators": {"patience": 4}}}),
     Arm("evolve_m3", answers=3),
     Arm("evolve_vpo", answers=3, config={"trainer": _trainer("vpo")}, online=True),
     Arm("evolve_grpo", answers=1, config={"trainer": _trainer("grpo")}, online=True),
