@@ -233,16 +233,20 @@ class Search:
         parents = pool.without(retired(c.parent_failures, ops.patience))
         if len(parents) == 0:  # every elite is exhausted: what is left is a fresh draw
             return "fresh", c.seeds[island], []
-        use = [o for o in ops.use if o != "crossover" or len(pool) > 1]
+        # crossover is on offer only with a parent that some other elite complements: a pick
+        # that found no partner used to become a refinement, so crossover's untried prior kept
+        # winning the draw and handed its budget to refine unrecorded
+        mates = parents.without({int(q) for q, sc in zip(parents.seq, parents.scores)
+                                 if not complementary(pool, sc, int(q), 1)})
+        use = [o for o in ops.use if o != "crossover" or len(mates) > 0]
         op = choose(c.operator_stats, use or ["refine"], ops.prior_of, self.rng)
         if op == "fresh":
             return op, c.seeds[island], []
-        row = self.strategy.pick(parents, self.rng)
-        seq, scores = int(parents.seq[row]), parents.scores[row]
+        among = mates if op == "crossover" else parents
+        row = self.strategy.pick(among, self.rng)
+        seq, scores = int(among.seq[row]), among.scores[row]
         k = 1 if op == "crossover" else cfg.selection.inspirations
         found = complementary(pool, scores, seq, k)
-        if op == "crossover" and not found:  # nothing complements the parent: refine it
-            op, found = "refine", complementary(pool, scores, seq, cfg.selection.inspirations)
         return op, seq, [int(pool.seq[r]) for r in found]
 
     def plan_batch(self, n: int) -> BatchPlan:

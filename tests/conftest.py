@@ -57,7 +57,7 @@ def vllm_server(tiny_lm_dir, tmp_path_factory):
             pytest.fail(msg)
         pytest.skip(msg)
     log = tmp_path_factory.mktemp("vllm") / "server.log"
-    srv = VLLMServer(tiny_lm_dir, served_name="tiny", dtype="float32", max_model_len=1024,
+    srv = VLLMServer(tiny_lm_dir, served_name="tiny", dtype="float32", max_model_len=2048,
                      max_lora_rank=RANK, max_loras=2, log_path=log)
     srv.start(timeout=400)
     yield srv

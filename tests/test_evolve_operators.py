@@ -137,3 +137,16 @@ def test_refine_never_picks_a_retired_parent(tmp_path):
                 note_parent(failures, p.parent_seq, any(
                     rr == rid and not err and f > fitness[p.parent_seq] for _, rr, f, err in children))
     assert ever_retired and failures == counters["parent_failures"]
+
+
+def test_crossover_without_a_partner_is_not_offered_instead_of_becoming_an_unrecorded_refine(tmp_path):
+    """Regression: crossover chosen for a parent no elite complements used to turn into a
+    refinement, recorded as refine, while crossover's untried prior kept winning the draw (in
+    the benchmark, refine got up to 40 of 48 completions).  With fresh and crossover only, no
+    prompt may be a refinement, and every crossover has its partner."""
+    prompts, seeds, counters = _prompts(_run(tmp_path, "fx", {
+        "iterations": 24, "operators": {"use": ["fresh", "crossover"]}}))
+    ops = Counter(p.operator for p in prompts)
+    assert "refine" not in ops and ops["fresh"] > 0, ops
+    assert all(len(p.inspirations) == 1 for p in prompts if p.operator == "crossover")
+    assert {k: v[1] for k, v in counters["operator_stats"].items()} == {k: 2 * n for k, n in ops.items()}
