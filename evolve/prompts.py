@@ -1,5 +1,6 @@
-"""Mutation prompts: problem, parent, its failing visible tests, complementary inspirations,
-recent attempts (with why failed answers failed) and the output format.
+"""Mutation prompts: problem, parent, its failing visible tests (and, if asked, the ones it
+passes), complementary inspirations, recent attempts (with why failed answers failed) and the
+output format.
 
 Text lives in `string.Template` templates ($name placeholders, so code braces need no escaping)
 that a run may override by name (`prompt.templates` in the config); overrides are checked when
