@@ -29,6 +29,8 @@ evolution runs found (benchmarks/search_efficiency.py cells under WORK, arms `--
 each problem split as that benchmark splits it (`--holdout`, `--show-hidden`), and `held`
 counts children that pass every search test and the held-out tests too - the per-answer rate
 of a real solve, against which fresh draws from the initial program (`--fresh`) are compared.
+`--context K` adds fresh draws from the initial program whose prompt also shows the problem's K
+fittest elites as inspirations: the archive's information without anchoring on an elite's code.
 `passing` (variant) also shows the visible tests the parent passes, with their expected
 results (`prompt.passing_tests`).
 
@@ -132,6 +134,8 @@ def main() -> None:
     ap.add_argument("--arms-from", default="evolve_m1,evolve_m3")
     ap.add_argument("--parents", type=int, default=2, help="elites per problem (--parents-from)")
     ap.add_argument("--fresh", action="store_true", help="also sample from the initial program")
+    ap.add_argument("--context", type=int, default=0,
+                    help="also: the initial program with its K fittest elites as inspirations")
     ap.add_argument("--holdout", type=float, default=0.0, help="held-out fraction (problems/holdout.py)")
     ap.add_argument("--show-hidden", action="store_true", help="as search_efficiency.py --show-hidden")
     args = ap.parse_args()
@@ -148,7 +152,9 @@ def main() -> None:
         arms = args.arms_from.split(",")
         elites = [q.model_copy(update={"initial_program": code}) for q, p in zip(problems, pids)
                   for code in harvest_parents(work, p, arms, args.parents)]
-        problems = (problems if args.fresh else []) + elites
+        contexts = [harvest_parents(work, p, arms, args.context) for p in pids] if args.context else []
+        problems = (problems if args.fresh else []) + elites + (problems if args.context else [])
+        args.contexts = [[]] * (len(problems) - len(contexts)) + contexts
     mutator_config: dict = {"backend": "transformers", "model": args.model, "max_batch": 16}
     server = None
     if args.backend == "vllm":
@@ -182,6 +188,20 @@ def held(problem, pool, box) -> int:
     return n
 
 
+def with_context(task, codes: list[str], cfg, box):
+    """`task` (a prompt from the initial program) with `codes` shown as inspirations."""
+    from dataclasses import replace
+
+    from evolve.prompts import Failure, ProgramView, PromptBuilder
+    from evolve.scored import Scored
+
+    p, views = task.problem, []
+    for j, code in enumerate(codes, start=1):
+        sc = Scored.of(box.evaluate(p, code), len(p.tests))
+        views.append(ProgramView(j, code, sc.fitness, tuple(sc.scores), tuple(Failure(*f) for f in sc.failures)))
+    return replace(task, messages=PromptBuilder.of(p, cfg).build(task.view, views, []).messages())
+
+
 def run(args, problems, mutator_config: dict) -> list[dict]:
     from benchmarks.search_bench.arms import deep_merge
     from evolve.config import RunConfig
@@ -200,12 +220,15 @@ def run(args, problems, mutator_config: dict) -> list[dict]:
                 cfg = RunConfig.model_validate(deep_merge(base, VARIANTS[variant]))
                 mutator = mutator or build_mutator(cfg.mutator)
                 tasks = make_tasks(problems, cfg, box)
+                contexts = getattr(args, "contexts", None) or [[]] * len(tasks)
+                tasks = [with_context(t, ctx, cfg, box) if ctx else t for t, ctx in zip(tasks, contexts)]
                 t0 = time.monotonic()
                 pools = sample(mutator, tasks, args.n, 1, cfg.mutation, 0, box)
-                for problem, task, pool in zip(problems, tasks, pools):
+                for problem, task, pool, ctx in zip(problems, tasks, pools, contexts):
                     fits = [s.fitness[0] for s in pool]
                     row = {"problem": task.problem.id, "variant": variant, "temperature": temp,
                            "parent": round(task.view.fitness, 4), "held": held(problem, pool, box),
+                           "context": len(ctx),
                            "beat": sum(f > task.view.fitness + 1e-9 for f in fits),
                            "zero": sum(f == 0 for f in fits), "best": round(max(fits), 4),
                            "solved": sum(f >= 1.0 - 1e-9 for f in fits), "fits": [round(f, 4) for f in fits],

@@ -77,3 +77,23 @@ def test_held_counts_search_solving_children_that_pass_the_held_out_tests():
             return SimpleNamespace(all_passed="'ok'" in code)
 
     assert held(problem, pool, Box()) == 1 and len(seen) == 1 and "return 'ok'" in seen[0]
+
+
+def test_context_prompts_show_the_elites_as_inspirations_on_the_initial_program():
+    from benchmarks.one_step_gain import with_context
+    from evolve.config import RunConfig
+    from evolve.offline import Task
+    from evolve.prompts import ProgramView
+    from sandbox.api import Sandbox
+    from sandbox.config import SandboxConfig
+    from tests.scripted_mutator import INITIAL, fizz_problem
+
+    problem = fizz_problem()
+    elite = "def solve(n):\n    return 'fizz' if n % 3 == 0 else str(n)\n"
+    seed = ProgramView(0, INITIAL, 0.0, tuple(0.0 for _ in problem.tests))
+    with Sandbox(SandboxConfig(backend="process", slots=1)) as box:
+        out = with_context(Task(problem, [], seed), [elite], RunConfig(), box)
+    text = out.messages[1]["content"]
+    assert INITIAL in text and "return 'fizz' if n % 3 == 0" in text
+    assert "# Another program (fitness" in text and "passes tests the current one fails: n1, n3, n7, n9" in text
+    assert out.view is seed and out.problem is problem
