@@ -145,16 +145,18 @@ def main() -> None:
 
     pids = args.problems.split(",")
     problems = [bench_problem(p, args) for p in pids]
+    contexts: list[list[str]] = [[]] * len(problems)
     if args.parent_file:
         problems = [with_parent(q, p, args.parent_file) for q, p in zip(problems, pids)]
     if args.parents_from:
         work = Path(args.parents_from) / ("show_hidden" if args.show_hidden else "")
         arms = args.arms_from.split(",")
-        elites = [q.model_copy(update={"initial_program": code}) for q, p in zip(problems, pids)
-                  for code in harvest_parents(work, p, arms, args.parents)]
-        contexts = [harvest_parents(work, p, arms, args.context) for p in pids] if args.context else []
+        best = [harvest_parents(work, p, arms, max(args.parents, args.context)) for p in pids]
+        elites = [q.model_copy(update={"initial_program": code})
+                  for q, codes in zip(problems, best) for code in codes[: args.parents]]
+        shown = [codes[: args.context] for codes in best] if args.context else []
         problems = (problems if args.fresh else []) + elites + (problems if args.context else [])
-        args.contexts = [[]] * (len(problems) - len(contexts)) + contexts
+        contexts = [[]] * (len(problems) - len(shown)) + shown
     mutator_config: dict = {"backend": "transformers", "model": args.model, "max_batch": 16}
     server = None
     if args.backend == "vllm":
@@ -164,7 +166,7 @@ def main() -> None:
         server = start_vllm(resolve_model(args.model), Path(tempfile.gettempdir()) / f"{args.name}_vllm.log")
         mutator_config = vllm_mutator(server)
     try:
-        rows = run(args, problems, mutator_config)
+        rows = run(args, problems, contexts, mutator_config)
     finally:
         if server is not None:
             server.stop()
@@ -192,17 +194,16 @@ def with_context(task, codes: list[str], cfg, box):
     """`task` (a prompt from the initial program) with `codes` shown as inspirations."""
     from dataclasses import replace
 
-    from evolve.prompts import Failure, ProgramView, PromptBuilder
-    from evolve.scored import Scored
+    from evolve.offline import evaluated_view
+    from evolve.prompts import PromptBuilder
 
-    p, views = task.problem, []
-    for j, code in enumerate(codes, start=1):
-        sc = Scored.of(box.evaluate(p, code), len(p.tests))
-        views.append(ProgramView(j, code, sc.fitness, tuple(sc.scores), tuple(Failure(*f) for f in sc.failures)))
-    return replace(task, messages=PromptBuilder.of(p, cfg).build(task.view, views, []).messages())
+    views = [evaluated_view(box, task.problem, code, j) for j, code in enumerate(codes, start=1)]
+    return replace(task, messages=PromptBuilder.of(task.problem, cfg).build(task.view, views, []).messages())
 
 
-def run(args, problems, mutator_config: dict) -> list[dict]:
+def run(args, problems, contexts: list[list[str]], mutator_config: dict) -> list[dict]:
+    """Rows per (variant, temperature, problem); a problem with context codes is prompted from
+    its initial program with those codes shown as inspirations."""
     from benchmarks.search_bench.arms import deep_merge
     from evolve.config import RunConfig
     from evolve.mutator import build_mutator
@@ -220,7 +221,6 @@ def run(args, problems, mutator_config: dict) -> list[dict]:
                 cfg = RunConfig.model_validate(deep_merge(base, VARIANTS[variant]))
                 mutator = mutator or build_mutator(cfg.mutator)
                 tasks = make_tasks(problems, cfg, box)
-                contexts = getattr(args, "contexts", None) or [[]] * len(tasks)
                 tasks = [with_context(t, ctx, cfg, box) if ctx else t for t, ctx in zip(tasks, contexts)]
                 t0 = time.monotonic()
                 pools = sample(mutator, tasks, args.n, 1, cfg.mutation, 0, box)

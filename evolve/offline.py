@@ -51,11 +51,15 @@ class Task:
 def make_tasks(problems: list[Problem], config: RunConfig, sandbox) -> list[Task]:
     out = []
     for p in (q.search_view() for q in problems):  # held-out tests are never rewards
-        seed = Scored.of(sandbox.evaluate(p, p.initial_program), len(p.tests))
-        view = ProgramView(0, p.initial_program, seed.fitness, seed.scores,
-                           tuple(Failure(*f) for f in seed.failures))
+        view = evaluated_view(sandbox, p, p.initial_program)
         out.append(Task(p, PromptBuilder.of(p, config).build(view, [], []).messages(), view))
     return out
+
+
+def evaluated_view(sandbox, problem: Problem, code: str, seq: int = 0) -> ProgramView:
+    """`code` evaluated on `problem`'s tests, as prompts show a program."""
+    sc = Scored.of(sandbox.evaluate(problem, code), len(problem.tests))
+    return ProgramView(seq, code, sc.fitness, tuple(sc.scores), tuple(Failure(*f) for f in sc.failures))
 
 
 def score_completions(task: Task, completions: list[Completion], m: int, sandbox) -> list[ScoredCompletion]:

@@ -230,7 +230,7 @@ def test_input(problem: Problem, test) -> str:
         text = test.code.strip().replace("\n", "; ")
     else:
         return ""
-    return (text if len(text) <= INPUT_LIMIT else text[: INPUT_LIMIT - 3] + "...") + " -> "
+    return _clip(text) + " -> "
 
 
 def test_expected(test) -> str:
@@ -241,6 +241,10 @@ def test_expected(test) -> str:
         text = "output " + repr(test.output)
     else:
         return ""
+    return _clip(text)
+
+
+def _clip(text: str) -> str:
     return text if len(text) <= INPUT_LIMIT else text[: INPUT_LIMIT - 3] + "..."
 
 

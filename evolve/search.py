@@ -236,9 +236,9 @@ class Search:
         # crossover is on offer only with a parent that some other elite complements: a pick
         # that found no partner used to become a refinement, so crossover's untried prior kept
         # winning the draw and handed its budget to refine unrecorded
-        mates = parents.without({int(q) for q, sc in zip(parents.seq, parents.scores)
-                                 if not complementary(pool, sc, int(q), 1)})
-        use = [o for o in ops.use if o != "crossover" or len(mates) > 0]
+        mates = None if "crossover" not in ops.use else parents.without(
+            {int(q) for q, sc in zip(parents.seq, parents.scores) if not complementary(pool, sc, int(q), 1)})
+        use = [o for o in ops.use if o != "crossover" or (mates is not None and len(mates) > 0)]
         op = choose(c.operator_stats, use or ["refine"], ops.prior_of, self.rng)
         if op == "fresh":
             return op, c.seeds[island], []
