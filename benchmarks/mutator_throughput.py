@@ -88,7 +88,7 @@ def main() -> None:
     from evolve.mutator.transformers_backend import resolve_model
 
     results: list[dict] = []
-    m = build_mutator(TransformersConfig(model=args.model, dtype="bfloat16"))
+    m = build_mutator(TransformersConfig(model=args.model, dtype="auto"))
     bench_backend(m, 1, 8)  # warm-up (allocations, oneDNN kernels)
     for b in batches:
         raw, ours = [], []
@@ -111,7 +111,7 @@ def main() -> None:
         from evolve.mutator.vllm_server import VLLMServer
 
         log = Path("/tmp/vpo-vllm-bench.log")
-        with VLLMServer(resolve_model(args.model), served_name="base", dtype="bfloat16",
+        with VLLMServer(resolve_model(args.model), served_name="base", dtype="auto",
                         max_model_len=2048, log_path=log) as srv:
             v = build_mutator(VLLMConfig(base_url=srv.base_url, model="base", concurrency=max(batches)))
             bench_backend(v, 1, 8)

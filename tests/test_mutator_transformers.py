@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from evolve.mutator import MutatorError, SamplingParams, TransformersConfig, build_mutator
-from evolve.mutator.transformers_backend import cpu_supports_bf16, resolve_dtype
+from evolve.mutator.cpu import cpu_supports_bf16
+from evolve.mutator.transformers_backend import resolve_dtype
 from tests.fixtures.lora import make_adapter
 from trainer.peft_quiet import peft_quiet
 

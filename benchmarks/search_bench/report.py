@@ -20,6 +20,24 @@ def _count(c: dict) -> float:
     return float(c["solved"])
 
 
+def _learning(cells: list[dict]) -> dict[str, Any] | None:
+    """The online learner's figures over an arm's cells (None for frozen arms)."""
+    ls = [c["learning"] for c in cells if c.get("learning")]
+    if not ls:
+        return None
+    total = lambda k: sum(x[k] or 0 for x in ls)  # noqa: E731
+    shares = [x["zero_adv_share"] for x in ls if x["zero_adv_share"] is not None]
+    spent = sum((c.get("generate_s") or 0) + (c.get("evaluate_s") or 0) + (c.get("learn_s") or 0) for c in cells)
+    return {"steps": total("steps"), "updated_steps": total("updated_steps"), "groups": total("groups"),
+            "flat_groups": total("flat_groups"),
+            "zero_adv_share_mean": statistics.fmean(shares) if shares else None,
+            "reward_first_step_mean": statistics.fmean(x["reward_per_step"][0] for x in ls if x["reward_per_step"])
+            if any(x["reward_per_step"] for x in ls) else None,
+            "reward_last_step_mean": statistics.fmean(x["reward_per_step"][-1] for x in ls if x["reward_per_step"])
+            if any(x["reward_per_step"] for x in ls) else None,
+            "learn_share_of_time": sum(c.get("learn_s") or 0 for c in cells) / spent if spent else None}
+
+
 def summarise(cells: list[dict], args) -> dict[str, Any]:
     arms: dict[str, Any] = {}
     for name in dict.fromkeys(c["arm"] for c in cells):
@@ -48,6 +66,7 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
             "generate_s": total("generate_s"), "evaluate_s": total("evaluate_s"),
             "learn_s": total("learn_s"), "wall_s": total("wall_s"),
             "operators": operators,
+            "learning": _learning(cs),
             "curve_mean_best": curve, "curve_solved_per_seed": solved_curve,
             "per_problem": {p: {str(c["seed"]): (round(c["best_fitness"], 4), c["answers_to_solve"])
                                 for c in cs if c["problem"] == p}

@@ -4,8 +4,8 @@ Figures read back from the run database: the best fitness after every answer gen
 answer index of a program = its prompt's iteration x answers per prompt + its completion x m +
 its slot), the answer at which the first solving program appeared, whether that program also
 passes the problem's held-out tests (evaluated here, after the run: the search never saw them),
-usable answers, tokens, the wall time split recorded in the batches' stats, and the operator
-bandit's successes and trials.
+usable answers, tokens, the wall time split recorded in the batches' stats, the operator
+bandit's successes and trials, and what the online learner did (benchmarks/search_bench/learning.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from evolve.accounting import BatchStats
 from evolve.db import repo
 from evolve.db.models import Batch, Program, Rollout, Run
+from benchmarks.search_bench.learning import learner_figures
 from evolve.map_elites import PASS_SCORE
 from evolve.runs import execute, open_run, seed
 from problems.model import Problem
@@ -78,6 +79,7 @@ def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: i
             stats = [BatchStats.model_validate(b) for (b,) in s.execute(
                 select(Batch.stats).where(Batch.run_id == r.run_id, Batch.stats.is_not(None)))]
             counters = s.execute(select(Run.counters).where(Run.id == r.run_id)).scalar_one()
+            learning = learner_figures(s, r.run_id)
     finally:
         r.engine.dispose()
     seed_fit = max((p.fitness for p in progs if p.origin == "seed"), default=0.0)
@@ -115,4 +117,6 @@ def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: i
         # the operator bandit's record (evolve.operators): op -> [completions that beat their
         # island's best, completions]
         "operators": dict((counters or {}).get("operator_stats") or {}),
+        # the online learner's steps, zero-advantage share and reward per step (None: frozen)
+        "learning": learning,
     }

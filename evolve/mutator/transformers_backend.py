@@ -16,6 +16,7 @@ import torch
 
 from evolve.mutator.base import Completion, Mutator, MutatorError, Prompt
 from evolve.mutator.config import SamplingParams, TransformersConfig
+from evolve.mutator.cpu import resolve_dtype_name
 from evolve.mutator.models import MODEL_SPECS, is_prepared, model_dir
 from evolve.mutations.fences import answer_end, closed_code_blocks
 from evolve.mutations.scaffold import AnswerCheck, Scaffold
@@ -26,22 +27,8 @@ log = logging.getLogger("evolve.mutator.transformers")
 COMPACT_FRACTION = 0.25  # drop finished rows once this share of the batch is done
 
 
-def cpu_supports_bf16() -> bool:
-    """oneDNN's own check (AVX512-BF16 / AMX); /proc/cpuinfo flags as a fallback."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        try:
-            flags = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
-        return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def resolve_dtype(name: str) -> torch.dtype:
-    if name == "auto":
-        return torch.bfloat16 if cpu_supports_bf16() else torch.float32
-    return {"bfloat16": torch.bfloat16, "float32": torch.float32}[name]
+    return {"bfloat16": torch.bfloat16, "float32": torch.float32}[resolve_dtype_name(name)]
 
 
 def resolve_model(model: str) -> str:
