@@ -218,3 +218,25 @@ def test_a_mutator_can_start_from_a_trained_adapter(server, adapters, hf):
     assert all(c.policy_version == 1 for g in got for c in g)
     assert_same(got, hf.generate(PROMPTS, n=1, params=GREEDY))
     assert "start-v1" in v.models()
+
+
+def test_prompts_near_the_context_are_answered_within_it(server):
+    """Regression: a prompt plus max_tokens over the server's max_model_len (2048 here) made vLLM
+    answer 400 and the run stop with a MutatorError (a crossover prompt shows two programs).
+    Now the answer is cut where the context ends, and a prompt that fills the context gets
+    empty completions (finish "length"); plain and scaffolded generation alike (greedy: the
+    same tokens every run)."""
+    from evolve.mutations.scaffold import ScaffoldConfig, build_scaffold
+
+    v = vllm(server, "ctx")
+    long = [{"role": "user", "content": "x = 1\n" * 390}]  # ~1960 of the 2048 tokens
+    for c in v.generate([long], n=2, params=SamplingParams(temperature=0, max_tokens=512))[0]:
+        room = 2048 - len(c.prompt_token_ids)
+        assert 0 < room < 512 and 0 < len(c.token_ids) <= room
+        assert c.finish_reason == "length" or len(c.token_ids) < room
+    over = [{"role": "user", "content": "x = 1\n" * 420}]
+    for c in v.generate([over], n=2, params=SamplingParams(temperature=0.8, max_tokens=512))[0]:
+        assert (c.text, c.token_ids, c.finish_reason) == ("", [], "length") and len(c.prompt_token_ids) > 2048
+    sc = build_scaffold(2, "rewrite", SCAFFOLD_PARENT, ScaffoldConfig(max_answer_tokens=200), 400)
+    c = v.generate([long], n=1, params=SamplingParams(temperature=0, max_tokens=400, scaffold=sc))[0][0]
+    assert c.token_ids and sum(c.sampled) < 400  # every request fitted (else vLLM's 400 error)

@@ -83,6 +83,7 @@ class VLLMMutator(Mutator):
         self._pool = ThreadPoolExecutor(max_workers=config.concurrency)
         self._warned_seed = False
         self._opening_cache: dict[str, list[int]] = {}
+        self._max_len: int | None = None  # the server's context (max_model_len), read once
         if config.adapter:
             self.load_adapter(1, Path(config.adapter))
 
@@ -91,6 +92,17 @@ class VLLMMutator(Mutator):
 
     def models(self) -> list[str]:
         return [m["id"] for m in self._post("/v1/models", None, timeout=10)["data"]]
+
+    def _room(self, used: int, want: int) -> int:
+        """`want` new tokens capped to what the server's context leaves after `used` tokens.  A
+        prompt plus max_tokens over max_model_len made vLLM answer 400, which stopped the run
+        (a crossover prompt shows two programs); now its answer is cut at the context instead,
+        and a prompt that fills the context gets empty completions (finish "length")."""
+        if self._max_len is None:
+            cards = self._post("/v1/models", None, timeout=10)["data"]
+            self._max_len = next((int(c.get("max_model_len") or 0) for c in cards
+                                  if c["id"] == self.config.model), 0)
+        return min(want, self._max_len - used) if self._max_len else want
 
     # ------------------------------------------------------------------ generation
 
@@ -130,11 +142,18 @@ class VLLMMutator(Mutator):
                         f.cancel()
 
     def _one(self, prompt: Prompt, n: int, params: SamplingParams, model: str, version: int) -> list[Completion]:
+        sent = self._prompt(prompt)
+        room = params.max_tokens if isinstance(sent, str) else self._room(len(sent), params.max_tokens)
+        if room <= 0:
+            log.warning("vllm backend: a prompt of %d tokens fills the server's context of %d;"
+                        " its completions are empty", len(sent), self._max_len)
+            return [Completion(text="", token_ids=[], logprobs=[], prompt_token_ids=list(sent),
+                               finish_reason="length", policy_version=version)] * n
         payload: dict[str, Any] = {
             "model": model,
-            "prompt": self._prompt(prompt),
+            "prompt": sent,
             "n": 1 if params.greedy else n,  # vLLM refuses n > 1 for greedy: replicate below
-            "max_tokens": params.max_tokens,
+            "max_tokens": room,
             "temperature": params.temperature,
             "top_p": params.top_p,
             "logprobs": 0,
@@ -219,6 +238,10 @@ class VLLMMutator(Mutator):
             self._check_cancel()
             if sc.max_answer_tokens is not None:
                 want = min(want, sc.max_answer_tokens - written)
+            want = self._room(len(prompt_ids) + len(seq.toks), want)
+            if want <= 0:  # the sequence fills the server's context
+                seq.text += text
+                return "budget"
             payload: dict[str, Any] = {
                 "model": model, "prompt": prompt_ids + seq.toks, "n": 1, "max_tokens": want,
                 "temperature": temp, "top_p": params.top_p, "logprobs": 0,
