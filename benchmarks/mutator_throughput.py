@@ -1,11 +1,11 @@
-"""Tokens/s of the mutator backends against raw `model.generate` (Qwen2.5-Coder-0.5B, bf16).
+"""Tokens/s of the mutator backends against raw `model.generate` (Qwen2.5-Coder-0.5B; --dtype, auto by default).
 
 Greedy decoding over distinct coding prompts, so every contender does the same work and
 produces the same tokens; throughput = generated tokens (up to and including EOS) / wall time.
 Target: transformers backend >= 0.9x raw generate at every batch size.
 
     python benchmarks/mutator_throughput.py [--model qwen2.5-coder-0.5b] [--batches 1,8,32]
-        [--max-tokens 128] [--repeats 1] [--vllm] [--json out.json]
+        [--max-tokens 128] [--repeats 1] [--vllm] [--dtype auto|bfloat16|float32] [--json out.json]
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def main() -> None:
     ap.add_argument("--batches", default="1,8,32")
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--vllm", action="store_true", help="also benchmark the vllm backend (starts a server)")
+    ap.add_argument("--dtype", choices=("auto", "bfloat16", "float32"), default="auto",
+                    help="both backends' float type (auto: bf16 only where the CPU computes in it)")
     ap.add_argument("--repeats", type=int, default=1, help="interleaved runs; best one counts")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
@@ -88,7 +90,7 @@ def main() -> None:
     from evolve.mutator.transformers_backend import resolve_model
 
     results: list[dict] = []
-    m = build_mutator(TransformersConfig(model=args.model, dtype="auto"))
+    m = build_mutator(TransformersConfig(model=args.model, dtype=args.dtype))
     bench_backend(m, 1, 8)  # warm-up (allocations, oneDNN kernels)
     for b in batches:
         raw, ours = [], []
@@ -111,7 +113,7 @@ def main() -> None:
         from evolve.mutator.vllm_server import VLLMServer
 
         log = Path("/tmp/vpo-vllm-bench.log")
-        with VLLMServer(resolve_model(args.model), served_name="base", dtype="auto",
+        with VLLMServer(resolve_model(args.model), served_name="base", dtype=args.dtype,
                         max_model_len=2048, log_path=log) as srv:
             v = build_mutator(VLLMConfig(base_url=srv.base_url, model="base", concurrency=max(batches)))
             bench_backend(v, 1, 8)
