@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from evolve.mutator.cpu import resolve_dtype_name
-
 BARE_TASK = (
     "# Problem\n$statement\n\n# Starting point\n```python\n$code```\n\n"
     "# Your task\nWrite a correct and efficient solution.\n$format"
@@ -21,8 +19,8 @@ BARE_TASK = (
 
 TRAINER = {
     "lora": {"r": 16, "alpha": 32, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]},
-    # bf16 only where the CPU computes in it (evolve.mutator.cpu), as the served mutator
-    "lr": 2.0e-4, "dtype": resolve_dtype_name("auto"), "gradient_checkpointing": True,
+    # dtype: the CPU's (evolve.mutator.cpu), set per machine by the engine (engine.Engine.config)
+    "lr": 2.0e-4, "gradient_checkpointing": True,
     "micro_batch_tokens": 2048, "max_staleness": 4, "loss": {"kl_coef": 0.0},
     "online": {"every_groups": 2, "reward": "new_programs"},
 }

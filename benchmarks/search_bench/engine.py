@@ -10,6 +10,7 @@ from typing import Any
 from benchmarks.search_bench.arms import Arm, resolve_arm, run_config
 from benchmarks.search_bench.runner import cell_metrics, run_cell
 from benchmarks.vllm_cpu import ServedWeights
+from evolve.mutator.cpu import resolve_dtype_name
 from problems.holdout import split_holdout
 from problems.loaders import load_problem
 from problems.model import Problem
@@ -80,12 +81,14 @@ class Engine:
         cfg = run_config(arm, budget=a.budget, completions=a.completions, batch_size=a.batch_size,
                          seed=seed, temperature=a.temperature, answer_tokens=a.answer_tokens,
                          mutator=mutator, islands=a.islands)
-        if arm.online and mutator["backend"] == "vllm":  # the learner holds its own copy
-            cfg["trainer"]["online"] = {**cfg["trainer"]["online"], "share_weights": False,
-                                        "model": str(self.model_dir)}
-        if a.backend == "quick" and arm.online:
-            cfg["trainer"] = {**cfg["trainer"], "dtype": "float32", "gradient_checkpointing": False,
-                              "lora": {"r": 4, "alpha": 8}, "lr": 0.02}
+        if arm.online:  # the learner's settings that depend on this machine and backend
+            # (copies: the arms table's dicts are shared by every cell)
+            trainer = {**cfg["trainer"], "dtype": resolve_dtype_name("auto")}  # as the mutator's
+            if mutator["backend"] == "vllm":  # the learner holds its own copy
+                trainer["online"] = {**trainer["online"], "share_weights": False, "model": str(self.model_dir)}
+            if a.backend == "quick":
+                trainer.update(dtype="float32", gradient_checkpointing=False, lora={"r": 4, "alpha": 8}, lr=0.02)
+            cfg["trainer"] = trainer
         return cfg
 
     def holdout_passes(self, problem: Problem, code: str) -> bool:

@@ -27,14 +27,13 @@ def _learning(cells: list[dict]) -> dict[str, Any] | None:
         return None
     total = lambda k: sum(x[k] or 0 for x in ls)  # noqa: E731
     shares = [x["zero_adv_share"] for x in ls if x["zero_adv_share"] is not None]
+    per_step = [x["reward_per_step"] for x in ls if x["reward_per_step"]]
+    mean = lambda xs: statistics.fmean(xs) if xs else None  # noqa: E731
     spent = sum((c.get("generate_s") or 0) + (c.get("evaluate_s") or 0) + (c.get("learn_s") or 0) for c in cells)
     return {"steps": total("steps"), "updated_steps": total("updated_steps"), "groups": total("groups"),
-            "flat_groups": total("flat_groups"),
-            "zero_adv_share_mean": statistics.fmean(shares) if shares else None,
-            "reward_first_step_mean": statistics.fmean(x["reward_per_step"][0] for x in ls if x["reward_per_step"])
-            if any(x["reward_per_step"] for x in ls) else None,
-            "reward_last_step_mean": statistics.fmean(x["reward_per_step"][-1] for x in ls if x["reward_per_step"])
-            if any(x["reward_per_step"] for x in ls) else None,
+            "flat_groups": total("flat_groups"), "zero_adv_share_mean": mean(shares),
+            "reward_first_step_mean": mean([r[0] for r in per_step]),
+            "reward_last_step_mean": mean([r[-1] for r in per_step]),
             "learn_share_of_time": sum(c.get("learn_s") or 0 for c in cells) / spent if spent else None}
 
 

@@ -18,10 +18,10 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
+from benchmarks.search_bench.learning import learner_figures
 from evolve.accounting import BatchStats
 from evolve.db import repo
 from evolve.db.models import Batch, Program, Rollout, Run
-from benchmarks.search_bench.learning import learner_figures
 from evolve.map_elites import PASS_SCORE
 from evolve.runs import execute, open_run, seed
 from problems.model import Problem
