@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from evolve.mutations.scaffold import Scaffold
+from evolve.mutator.cpu import Dtype
 
 
 class _Strict(BaseModel):
@@ -63,7 +64,7 @@ class TransformersConfig(_AdapterStart):
         default="qwen2.5-coder-0.5b",
         description="prepared model name (evolve model list), local directory or Hugging Face id",
     )
-    dtype: Literal["auto", "bfloat16", "float32"] = Field(
+    dtype: Dtype = Field(
         default="auto", description="auto: bf16 when the CPU supports it, else fp32"
     )
     max_batch: int = Field(default=32, ge=1, description="sequences per forward pass")
