@@ -57,6 +57,8 @@ def test_quick_preset_runs_end_to_end(tmp_path):
     for name, arm in data["arms"].items():
         assert arm["answers"] <= 12 * len(data["problems"]) and len(arm["curve_mean_best"]) == 12
         assert all(b >= a for a, b in zip(arm["curve_mean_best"], arm["curve_mean_best"][1:]))
+        # the best program of every cell scored on its problem's held-out tests
+        assert arm["holdout_fitness_mean"] is not None and 0.0 <= arm["holdout_fitness_mean"] <= 1.0
     assert data["arms"]["evolve_vpo"]["learn_s"] > 0  # the online arm really trained
     # what the learner did, read back from the cells' databases (issue 11's diagnosis figures)
     learned = data["arms"]["evolve_vpo"]["learning"]
@@ -154,3 +156,38 @@ def test_a_cached_cell_is_reused_only_for_the_same_config(tmp_path, monkeypatch)
     other = {**cfg, "mutator": {**cfg["mutator"], "adapter": "/b"}}
     runner.run_cell(None, other, run_dir)
     assert len(ran) == 2 and ran[1]["mutator"]["adapter"] == "/b"
+
+
+def test_outcome_counts_solved_only_with_the_held_out_tests_and_scores_the_best_on_them():
+    """A program passing every search test but not the held-out ones is search-solved, not
+    solved; the best program's held-out fitness is what its code scores on the held-out tests."""
+    from benchmarks.search_bench.runner import Found, outcome
+    from problems.holdout import split_holdout
+    from problems.model import CallTest, Problem
+    from sandbox.api import Sandbox
+    from sandbox.config import SandboxConfig
+
+    tests = [CallTest(id=f"t{i}", args=[i], expected=i * i) for i in range(10)]
+    initial = "# EVOLVE-BLOCK-START\ndef f(x):\n    return 0\n# EVOLVE-BLOCK-END\n"
+    p = split_holdout(Problem(id="sq", entry_point="f", initial_program=initial, statement="s",
+                              tests=tests))
+    shown = [int(t.args[0]) for t in p.search_view().tests]
+    held = [int(t.args[0]) for t in p.holdout_tests]
+    fitted = "def f(x):\n    return {%s}.get(x, 0)\n" % ", ".join(f"{x}: {x * x}" for x in shown)
+    general = "def f(x):\n    return x * x\n"
+    with Sandbox(SandboxConfig(backend="process", slots=1)) as box:
+        def holdout_eval(code: str):
+            return box.evaluate(p.holdout_view(), code)
+
+        only_fitted = outcome([Found(2, 1.0, True, fitted)], 0.1, initial, 4, holdout_eval)
+        both = outcome([Found(2, 1.0, True, fitted), Found(3, 1.0, True, general)], 0.1, initial, 4,
+                       holdout_eval)
+        nothing = outcome([], 0.1, initial, 3, holdout_eval)
+    assert only_fitted["search_solved"] and not only_fitted["solved"]
+    assert only_fitted["curve"] == [0.1, 1.0, 1.0, 1.0]
+    # the best is the first program to reach the best fitness: the fitted one (0 on held-out
+    # inputs unless an input is 0, whose square is 0 too)
+    assert only_fitted["holdout_fitness"] == pytest.approx(sum(x == 0 for x in held) / len(held))
+    assert both["solved"] and both["answers_to_solve"] == 3
+    assert nothing["curve"] == [0.1] * 3 and not nothing["search_solved"]
+    assert nothing["holdout_fitness"] == pytest.approx(sum(x == 0 for x in held) / len(held))

@@ -14,6 +14,7 @@ from evolve.mutator.cpu import resolve_dtype_name
 from problems.holdout import split_holdout
 from problems.loaders import load_problem
 from problems.model import Problem
+from sandbox.results import EvalResult
 
 
 def bench_problem(pid: str, args) -> Problem:
@@ -91,11 +92,10 @@ class Engine:
             cfg["trainer"] = trainer
         return cfg
 
-    def holdout_passes(self, problem: Problem, code: str) -> bool:
+    def holdout_eval(self, problem: Problem, code: str) -> EvalResult | None:
+        """`code` evaluated on `problem`'s held-out tests (None: it holds none out)."""
         view = problem.holdout_view()
-        if view is None:
-            return True
-        return self.box.evaluate(view, code).all_passed
+        return None if view is None else self.box.evaluate(view, code)
 
     def cell(self, arm: Arm, seed: int, pid: str) -> dict[str, Any]:
         problem = self.problems[pid]
@@ -108,7 +108,7 @@ class Engine:
         wall = run_cell(problem, self.config(arm, seed), run_dir, factory)
         m = cell_metrics(run_dir, problem, budget=self.args.budget,
                          completions=arm.completions or self.args.completions, m=arm.answers,
-                         holdout_eval=lambda code: self.holdout_passes(problem, code))
+                         holdout_eval=lambda code: self.holdout_eval(problem, code))
         print(f"[{arm.name} seed {seed}] {pid}: best {m['best_fitness']:.3f}"
               f" solved {m['solved']} at {m['answers_to_solve']}  {wall:.0f} s", flush=True)
         return {"arm": arm.name, "seed": seed, "problem": pid, "wall_s": wall, **m}

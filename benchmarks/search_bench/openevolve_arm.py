@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from benchmarks.search_bench.runner import empty_cell_dir
+from benchmarks.search_bench.runner import Found, empty_cell_dir, outcome
 from benchmarks.vllm_cpu import SERVED
 from evolve.map_elites import PASS_SCORE
 from evolve.mutator.http import HTTPError, request_json
@@ -156,28 +156,14 @@ def run_openevolve(engine, arm, seed: int, problem, run_dir: Path) -> dict[str, 
     wall = time.monotonic() - t0
     run = engine.bridge.runs[key]
     seed_fit = run["log"][0]["fitness"] if run["log"] else 0.0
-    curve, best = [], seed_fit
-    entries = run["log"][1:]
-    i = 0
-    for b in range(1, a.budget + 1):
-        while i < len(entries) and entries[i]["answers"] <= b:
-            best = max(best, entries[i]["fitness"])
-            i += 1
-        curve.append(round(best, 6))
-    solved_at = search_solved = None
-    for e in entries:
-        if e["solved"] and e["answers"] <= a.budget:
-            search_solved = search_solved or e["answers"]
-            if engine.holdout_passes(problem, e["code"]):
-                solved_at = e["answers"]
-                break
+    found = [Found(e["answers"], e["fitness"], e["solved"], e["code"]) for e in run["log"][1:]]
+    figures = outcome(found, seed_fit, problem.initial_program, a.budget,
+                      lambda code: engine.holdout_eval(problem, code))
     out = {"arm": arm.name, "seed": seed, "problem": problem.id, "served": served, "wall_s": wall,
-           "seed_fitness": seed_fit, "best_fitness": curve[-1] if curve else seed_fit, "curve": curve,
-           "solved": solved_at is not None, "answers_to_solve": solved_at,
-           "search_solved": search_solved is not None, "answers": float(min(run["calls"], a.budget)),
-           "usable": float(len(entries)), "new_programs": float(len(entries)), "tokens": 0.0,
+           **figures, "answers": float(min(run["calls"], a.budget)),
+           "usable": float(len(found)), "new_programs": float(len(found)), "tokens": 0.0,
            "generate_s": 0.0, "evaluate_s": 0.0, "learn_s": 0.0, "llm_calls": run["calls"]}
     done.write_text(json.dumps(out))
     print(f"[{arm.name} seed {seed}] {problem.id}: best {out['best_fitness']:.3f}"
-          f" solved {out['solved']} at {solved_at}  {wall:.0f} s ({run['calls']} calls)", flush=True)
+          f" solved {out['solved']} at {out['answers_to_solve']}  {wall:.0f} s ({run['calls']} calls)", flush=True)
     return out

@@ -43,6 +43,10 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
         cs = [c for c in cells if c["arm"] == name]
         solved = {s: sum(c["solved"] for c in cs if c["seed"] == s) for s in sorted({c["seed"] for c in cs})}
         best = _per_seed(cs, lambda c: c["best_fitness"])
+        # the best program's fitness on the held-out tests (cells made before it was recorded,
+        # and problems holding nothing out, have none)
+        held = _per_seed([c for c in cs if c.get("holdout_fitness") is not None],
+                         lambda c: c["holdout_fitness"])
         to_solve = [c["answers_to_solve"] for c in cs if c["solved"]]
         budget = len(cs[0]["curve"])
         curve = [statistics.fmean(c["curve"][i] for c in cs) for i in range(budget)]
@@ -58,6 +62,8 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
             "solved_problems": sorted({c["problem"] for c in cs if c["solved"]}),
             "search_solved_not_holdout": sorted({c["problem"] for c in cs if c["search_solved"] and not c["solved"]}),
             "best_fitness_per_seed": best, "best_fitness_mean": statistics.fmean(best.values()),
+            "holdout_fitness_per_seed": held,
+            "holdout_fitness_mean": statistics.fmean(held.values()) if held else None,
             "answers_to_solve_median": statistics.median(to_solve) if to_solve else None,
             "answers_to_solve": to_solve,
             "usable_fraction": total("usable") / total("answers") if total("answers") else None,
@@ -70,19 +76,22 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
             "per_problem": {p: {str(c["seed"]): (round(c["best_fitness"], 4), c["answers_to_solve"])
                                 for c in cs if c["problem"] == p}
                             for p in dict.fromkeys(c["problem"] for c in cs)},
+            "holdout_per_problem": {p: {str(c["seed"]): c.get("holdout_fitness") for c in cs if c["problem"] == p}
+                                    for p in dict.fromkeys(c["problem"] for c in cs)},
         }
     return {"arms": arms, "problems": args.problems.split(","), "budget": args.budget,
             "seeds": args.seeds, "preset": args.preset}
 
 
 def table(summary: dict) -> str:
-    rows = ["arm               solved/seed      best fitness   answers to solve  usable  tokens   gen/eval/learn s"]
+    rows = ["arm               solved/seed      best fitness   held-out fit   answers to solve  usable  tokens   gen/eval/learn s"]
     for name, a in summary["arms"].items():
         solved = " ".join(str(v) for v in a["solved_per_seed"].values())
         best = " ".join(f"{v:.3f}" for v in a["best_fitness_per_seed"].values())
+        held = " ".join(f"{v:.3f}" for v in (a.get("holdout_fitness_per_seed") or {}).values()) or "-"
         med = a["answers_to_solve_median"]
         use = a["usable_fraction"]
-        rows.append(f"{name:17s} {solved:16s} {best:14s} {('-' if med is None else f'{med:.0f}'):>16s}"
+        rows.append(f"{name:17s} {solved:16s} {best:14s} {held:14s} {('-' if med is None else f'{med:.0f}'):>16s}"
                     f"  {('-' if use is None else f'{use:.2f}'):>6s} {a['tokens']:7.0f}"
                     f"   {a['generate_s']:.0f}/{a['evaluate_s']:.0f}/{a['learn_s']:.0f}")
     return "\n".join(rows)

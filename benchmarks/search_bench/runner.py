@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import yaml
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from evolve.db.models import Batch, Program, Rollout, Run
 from evolve.map_elites import PASS_SCORE
 from evolve.runs import execute, open_run, seed
 from problems.model import Problem
+from sandbox.results import EvalResult
 
 
 def _what_it_ran(config: dict[str, Any]) -> dict[str, Any]:
@@ -65,9 +66,51 @@ def answer_index(iteration: int, completion: int, slot: int, completions: int, m
     return iteration * completions * m + completion * m + slot
 
 
+class Found(NamedTuple):
+    """A program a cell's search found: when, how fit, whether it passes every search test."""
+
+    answer: int  # 1-based count of answers generated when it appeared
+    fitness: float
+    passes: bool
+    code: str
+
+
+def outcome(found: list[Found], seed_fitness: float, seed_code: str, budget: int,
+            holdout_eval: Callable[[str], EvalResult | None]) -> dict[str, Any]:
+    """A cell's search figures from the programs it found (ours or OpenEvolve's): best fitness
+    after every answer, the answer of the first program passing every search test and of the
+    first that also passes the held-out tests (solved), and the held-out fitness of the best
+    program (on continuous problems, whether what the search fitted generalises to unseen
+    instances).  `holdout_eval(code)` evaluates a program on the held-out tests (None: none)."""
+    found = sorted(found, key=lambda f: f.answer)
+    curve, best, i = [], seed_fitness, 0
+    best_code = seed_code
+    for budget_a in range(1, budget + 1):
+        while i < len(found) and found[i].answer <= budget_a:
+            if found[i].fitness > best:
+                best, best_code = found[i].fitness, found[i].code
+            i += 1
+        curve.append(round(best, 6))
+    solved_at = search_solved_at = None
+    for f in found:
+        if f.passes and f.answer <= budget:
+            search_solved_at = search_solved_at or f.answer
+            held = holdout_eval(f.code)
+            if held is None or held.all_passed:
+                solved_at = f.answer
+                break
+    held = holdout_eval(best_code)
+    return {
+        "seed_fitness": seed_fitness, "best_fitness": curve[-1] if curve else seed_fitness,
+        "curve": curve, "solved": solved_at is not None, "answers_to_solve": solved_at,
+        "search_solved": search_solved_at is not None,
+        "holdout_fitness": None if held is None else round(held.fitness, 6),
+    }
+
+
 def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: int, m: int,
                  holdout_eval) -> dict[str, Any]:
-    """The cell's figures.  `holdout_eval(code) -> bool` runs a program on the held-out tests."""
+    """The cell's figures.  `holdout_eval(code)` evaluates a program on the held-out tests."""
     r = open_run(run_dir)
     try:
         with repo.transaction(r.factory) as s:
@@ -82,33 +125,16 @@ def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: i
             learning = learner_figures(s, r.run_id)
     finally:
         r.engine.dispose()
-    seed_fit = max((p.fitness for p in progs if p.origin == "seed"), default=0.0)
-    found: list[tuple[int, float, bool, str]] = []  # (answer index, fitness, passes search tests, code)
-    for p in progs:
-        if p.origin != "child" or p.iteration is None or p.slot is None or p.completion_index is None:
-            continue
-        a = answer_index(p.iteration, p.completion_index, p.slot, completions, m)
-        ok = bool(p.scores) and min(p.scores) >= PASS_SCORE and not p.error
-        found.append((a, p.fitness if not p.error else 0.0, ok, p.code))
-    found.sort(key=lambda t: t[0])
-    curve, best, i = [], seed_fit, 0
-    for budget_a in range(1, budget + 1):
-        while i < len(found) and found[i][0] <= budget_a:
-            best = max(best, found[i][1])
-            i += 1
-        curve.append(round(best, 6))
-    solved_at = search_solved_at = None
-    for a, _, ok, code in found:
-        if ok and a <= budget:
-            search_solved_at = search_solved_at or a
-            if holdout_eval(code):
-                solved_at = a
-                break
+    seeds = [p for p in progs if p.origin == "seed"]
+    top_seed = max(seeds, key=lambda p: p.fitness) if seeds else None
+    found = [Found(answer_index(p.iteration, p.completion_index, p.slot, completions, m),
+                   p.fitness if not p.error else 0.0,
+                   bool(p.scores) and min(p.scores) >= PASS_SCORE and not p.error, p.code)
+             for p in progs if p.origin == "child" and None not in (p.iteration, p.slot, p.completion_index)]
     total = lambda k: float(sum(getattr(st, k) or 0.0 for st in stats))  # noqa: E731
     return {
-        "seed_fitness": seed_fit, "best_fitness": curve[-1] if curve else seed_fit,
-        "curve": curve, "solved": solved_at is not None, "answers_to_solve": solved_at,
-        "search_solved": search_solved_at is not None,
+        **outcome(found, top_seed.fitness if top_seed else 0.0, top_seed.code if top_seed else "",
+                  budget, holdout_eval),
         "answers": total("answers"), "usable": total("usable"),
         "new_programs": total("new_programs"),
         "tokens": total("sampled_tokens") + total("discarded_tokens"),
