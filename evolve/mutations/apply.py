@@ -22,6 +22,7 @@ from evolve.mutations.models import (
     SearchReplace,
 )
 from evolve.mutations.imports import add_missing_imports
+from evolve.mutations.interface import dropped_names
 from evolve.mutations.markers import MarkerError, Region, is_marker, regions
 from evolve.mutations.parse import MAX_CHARS, normalize_code, parse_answers, parse_python
 
@@ -196,6 +197,9 @@ def apply_answer(parent: str, answer: Answer) -> AppliedAnswer:
         child, reason = None, f"parent program: {e}"
     if child is not None and normalize_code(child) == normalize_code(parent):
         child, reason = None, "edit leaves the program unchanged"
+    if child is not None and (lost := dropped_names(parent, child)):
+        child, reason = None, (f"the child no longer defines {', '.join(lost)}, which the code"
+                               " outside the EVOLVE-BLOCK calls")
     if child is not None:
         child, added = add_missing_imports(child)
         notes += [f"added the missing import of {m}" for m in added]
