@@ -11,7 +11,8 @@ answers per problem, same model and temperature:
 
 Problems are split into search and held-out tests (problems/holdout.py); a problem counts as
 solved only when the program that passes every search test also passes its held-out tests.
-Per arm: problems solved, mean best fitness, answers until solved, best fitness versus answers,
+Per arm: problems solved, mean best fitness (and the best program's fitness on the held-out
+tests), answers until solved, best fitness versus answers,
 usable answers, generated tokens, wall time split into generation, evaluation and learning; the
 spread over seeds.  Results: benchmarks/results/<name>.json and .png, with the command.
 
