@@ -77,6 +77,16 @@ def test_quick_preset_runs_end_to_end(tmp_path):
     trials = sum(n for _, n in ops.values())
     assert set(ops) <= {"fresh", "refine", "crossover"} and 0 < trials <= 12 * len(data["problems"])  # m = 1
     assert all(0 <= won <= n for won, n in ops.values())
+    # a cell's first answers, read back for comparisons at equal answers (answers_at.py)
+    from benchmarks.search_bench.answers_at import answers_at
+
+    cell = tmp_path / "work" / "best_of_n" / "seed0" / "builtin-weighted_intervals"
+    first = answers_at(cell, 4)  # the quick preset: 2 completions per prompt, m = 1
+    assert first["complete"] and first["answers"] == 4
+    assert first["new_programs"] + first["known"] <= first["usable"] <= 4
+    assert first["scored_zero"] + first["ran"] == first["new_programs"]
+    with pytest.raises(SystemExit, match="whole prompts"):
+        answers_at(cell, 3)
 
 
 def test_show_hidden_unhides_search_tests_and_keeps_held_out_tests_out():
