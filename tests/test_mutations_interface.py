@@ -55,6 +55,15 @@ def test_a_rewrite_that_drops_it_is_rejected_with_the_name_and_others_are_kept()
         assert dropped_names(TSP, child) == [], body
 
 
+def test_a_child_too_long_to_parse_is_left_to_the_length_rule():
+    from evolve.mutations.apply import syntax_error
+    from evolve.mutations.parse import MAX_CHARS
+
+    huge = "x = 1\n#" + "#" * MAX_CHARS  # drops select_next_node, but is never parsed here
+    assert dropped_names(TSP, huge) == []
+    assert syntax_error(huge) == f"program longer than {MAX_CHARS} chars"
+
+
 def test_a_scaffolded_answer_that_drops_it_is_unusable_so_it_is_sampled_again():
     scaffold = Scaffold(openings=["### Answer 1\n```python\n# EVOLVE-BLOCK-START\n"], resample=2)
     check = AnswerCheck(TSP, scaffold)

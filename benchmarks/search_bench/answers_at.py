@@ -2,8 +2,8 @@
 against cells made before it at equal answers, when the new cells were stopped early (a
 discovery cell takes 40+ minutes on a 2-core CPU).
 
-Per cell, over its first N answers (whole prompts: batch_size 1, `completions` answers per
-prompt, m = 1): answers, usable answers, re-found programs, new programs and how many of them
+Per cell, over its first N answers (whole prompts of batch_size 1: completions x m answers
+each): answers, usable answers, re-found programs, new programs and how many of them
 scored 0 or ran (fitness > 0), the best fitness, sampled and discarded tokens, generation time.
 
     python benchmarks/search_bench/answers_at.py N CELL_DIR [CELL_DIR ...] [--name NAME]

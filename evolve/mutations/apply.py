@@ -24,7 +24,7 @@ from evolve.mutations.models import (
 from evolve.mutations.imports import add_missing_imports
 from evolve.mutations.interface import dropped_names
 from evolve.mutations.markers import MarkerError, Region, is_marker, regions
-from evolve.mutations.parse import MAX_CHARS, normalize_code, parse_answers, parse_python
+from evolve.mutations.parse import MAX_CHARS, PARSE_ERRORS, normalize_code, parse_answers, parse_python
 
 def _editable(lines: list[str]) -> list[Region]:
     r = regions(lines)
@@ -177,7 +177,7 @@ def syntax_error(code: str) -> str | None:
         parse_python(code)
     except SyntaxError as e:
         return f"line {e.lineno}: {e.msg}"
-    except (ValueError, RecursionError, MemoryError, OverflowError) as e:
+    except PARSE_ERRORS as e:
         return f"{type(e).__name__}: {e}"
     return None
 

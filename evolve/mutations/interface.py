@@ -3,8 +3,8 @@
 A function-mode problem keeps its harness outside the EVOLVE-BLOCK, and the harness calls what
 the block defines (FunSearch's `priority`, EoH's `select_next_node`).  A small model asked to
 rewrite the block often writes a copy of the harness there instead and drops the function:
-measured with Qwen2.5-Coder-0.5B (best-of-N, 48 answers, seed 0, before this rule), 15 of 36
-programs on discovery/tsp_construction and 10 of 34 on discovery/online_bin_packing failed every
+measured with Qwen2.5-Coder-0.5B (best-of-N, 48 answers, seed 0, before this rule), 16 of 37
+children on discovery/tsp_construction and 10 of 32 on discovery/online_bin_packing failed every
 test with `NameError: name 'select_next_node' / 'priority' is not defined`.  Such a child is
 known to be broken before it runs, so applying the answer fails with a reason that names what
 it dropped (and a scaffolded backend samples the answer again, evolve.mutations.scaffold).
@@ -20,9 +20,7 @@ import ast
 from functools import lru_cache
 
 from evolve.mutations.markers import MarkerError, Region, regions
-from evolve.mutations.parse import parse_python
-
-_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+from evolve.mutations.parse import MAX_CHARS, PARSE_ERRORS, parse_python
 
 
 def _binds(node: ast.stmt) -> set[str]:
@@ -58,7 +56,7 @@ def required_names(parent: str) -> frozenset[str]:
     try:
         regs = regions(parent.split("\n"))
         tree = parse_python(parent)
-    except (MarkerError, *_PARSE_ERRORS):
+    except (MarkerError, *PARSE_ERRORS):
         return frozenset()
     if regs is None:
         return frozenset()
@@ -73,13 +71,13 @@ def required_names(parent: str) -> frozenset[str]:
 
 def dropped_names(parent: str, child: str) -> list[str]:
     """The required names of `parent` that `child` no longer binds at top level (sorted; none
-    when the child does not parse: its syntax error is reported by its own rule)."""
+    when the child is too long or does not parse: apply.syntax_error reports it, unparsed)."""
     need = required_names(parent)
-    if not need:
+    if not need or len(child) > MAX_CHARS:
         return []
     try:
         tree = parse_python(child)
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return []
     have = set().union(*(_binds(node) for node in tree.body)) if tree.body else set()
     return sorted(need - have)

@@ -34,6 +34,9 @@ _CODEY = re.compile(r"^\s*(def |class |return\b|import |from |for |while |if |# 
 
 _AST_LOCK = threading.Lock()
 
+PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError)
+"""What `parse_python` raises on text that is not a program (deep nesting, NUL bytes, huge input)."""
+
 
 def parse_python(code: str, filename: str = "<unknown>") -> ast.Module:
     """`ast.parse`, one at a time per process.  CPython 3.11's AST constructor keeps its
@@ -50,7 +53,7 @@ def parses(code: str) -> bool:
         return False
     try:
         parse_python(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+    except PARSE_ERRORS:
         return False
     return True
 
@@ -206,7 +209,7 @@ def normalize_code(code: str) -> str:
     if len(code) <= MAX_CHARS:
         try:
             return ast.unparse(_without_docstrings(parse_python(code)))
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        except PARSE_ERRORS:
             pass
     out = []
     for line in code.split("\n"):
