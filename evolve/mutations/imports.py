@@ -16,7 +16,7 @@ import builtins
 import sys
 
 from evolve.mutations.markers import MarkerError, regions
-from evolve.mutations.parse import parse_python
+from evolve.mutations.parse import PARSE_ERRORS, parse_python
 
 STDLIB = frozenset(m for m in sys.stdlib_module_names if not m.startswith("_"))
 
@@ -46,7 +46,7 @@ def missing_stdlib_imports(code: str) -> list[str]:
     empty when the code does not parse."""
     try:
         tree = parse_python(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except PARSE_ERRORS:
         return []
     used = {n.value.id for n in ast.walk(tree)
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
