@@ -90,8 +90,12 @@ class VLLMMutator(Mutator):
     def _post(self, path: str, payload: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         return request_json(self.root + path, payload, timeout=timeout or self.config.timeout_s)
 
+    def _cards(self) -> list[dict[str, Any]]:
+        """The server's model cards (`/v1/models`): the base model and the adapters it serves."""
+        return self._post("/v1/models", None, timeout=10)["data"]
+
     def models(self) -> list[str]:
-        return [m["id"] for m in self._post("/v1/models", None, timeout=10)["data"]]
+        return [m["id"] for m in self._cards()]
 
     def _room(self, used: int, want: int) -> int:
         """`want` new tokens capped to what the server's context leaves after `used` tokens.  A
@@ -99,8 +103,7 @@ class VLLMMutator(Mutator):
         (a crossover prompt shows two programs); now its answer is cut at the context instead,
         and a prompt that fills the context gets empty completions (finish "length")."""
         if self._max_len is None:
-            cards = self._post("/v1/models", None, timeout=10)["data"]
-            self._max_len = next((int(c.get("max_model_len") or 0) for c in cards
+            self._max_len = next((int(c.get("max_model_len") or 0) for c in self._cards()
                                   if c["id"] == self.config.model), 0)
         return min(want, self._max_len - used) if self._max_len else want
 
