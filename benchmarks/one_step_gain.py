@@ -32,7 +32,9 @@ of a real solve, against which fresh draws from the initial program (`--fresh`) 
 `--context K` adds fresh draws from the initial program whose prompt also shows the problem's K
 fittest elites as inspirations: the archive's information without anchoring on an elite's code.
 `passing` (variant) also shows the visible tests the parent passes, with their expected
-results (`prompt.passing_tests`).
+results (`prompt.passing_tests`); `hidden` says how many hidden search tests the parent fails
+(`prompt.hidden_failures`: most elites fail only hidden tests, and their prompts otherwise show
+no failing test at all).
 
     python benchmarks/one_step_gain.py --problems P,... --parents-from /var/tmp/vpo-se-conv \
         --show-hidden --holdout 0.3 --fresh --variants default,passing --n 6 --backend vllm
@@ -74,6 +76,7 @@ VARIANTS: dict[str, dict] = {
         "failing_header": "# Scores of the current program per visible test\n"}}},
     "repair": {"prompt": {"templates": {"task": REPAIR_TASK}}},
     "passing": {"prompt": {"passing_tests": 5}},
+    "hidden": {"prompt": {"hidden_failures": True}},
 }
 
 

@@ -129,6 +129,8 @@ class PromptConfig(_Section):
     passing_tests: int = Field(
         default=0, ge=0, description="passing visible tests shown with their expected results")
     recent_attempts: int = Field(default=4, ge=0, description="island's latest attempts shown")
+    hidden_failures: bool = Field(
+        default=False, description="say how many hidden tests the parent fails (a count, no ids)")
 
     @field_validator("templates")
     @classmethod

@@ -45,6 +45,8 @@ TEMPLATES: dict[str, str] = {
     ),
     "failing_header": "# Failing tests of the current program\n",
     "failing_test": "- $test_id ($status): $input$message\n",
+    "hidden_failing": "- $count hidden test(s) whose inputs are not shown also fail: some case the "
+                      "problem describes is still handled wrong\n",
     "passing_header": "# Tests the current program already passes (keep them passing)\n",
     "passing_test": "- $test_id: $input$expected\n",
     "inspiration": (
@@ -62,6 +64,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
                        "other_code", "failing", "passing", "attempts", "format"},
     "failing_header": set(),
     "failing_test": {"test_id", "status", "input", "message"},
+    "hidden_failing": {"count"},
     "passing_header": set(),
     "passing_test": {"test_id", "input", "expected"},
     "inspiration": {"fitness", "tests", "code"},
@@ -120,7 +123,7 @@ class PromptBuilder:
 
     def __init__(self, problem: Problem, *, fmt: FormatMode, answers: int,
                  overrides: dict[str, str] | None = None, failing_tests: int = 5,
-                 passing_tests: int = 0, recent_attempts: int = 4):
+                 passing_tests: int = 0, recent_attempts: int = 4, hidden_failures: bool = False):
         check_templates(overrides or {})
         self.t = {k: Template(v) for k, v in {**TEMPLATES, **(overrides or {})}.items()}
         self.problem = problem
@@ -130,6 +133,7 @@ class PromptBuilder:
         self.max_failing = failing_tests
         self.max_passing = passing_tests
         self.max_attempts = recent_attempts
+        self.hidden_failures = hidden_failures
         self.inputs = {t.id: shown for t in problem.visible_tests if (shown := test_input(problem, t))}
         self.expected = {t.id: shown for t in problem.visible_tests if (shown := test_expected(t))}
 
@@ -139,14 +143,16 @@ class PromptBuilder:
         return cls(problem, fmt=config.mutation.format, answers=config.mutation.answers,
                    overrides=config.prompt.templates, failing_tests=config.prompt.failing_tests,
                    passing_tests=config.prompt.passing_tests,
-                   recent_attempts=config.prompt.recent_attempts)
+                   recent_attempts=config.prompt.recent_attempts,
+                   hidden_failures=config.prompt.hidden_failures)
 
     def visible_ids(self, ids) -> list[str]:
         return [i for i in ids if i in self.visible]
 
     def _failing(self, parent: ProgramView) -> str:
         rows = [f for f in parent.failures if f.test_id in self.visible][: self.max_failing]
-        if not rows:
+        hidden = self._hidden_failing(parent)
+        if not rows and not hidden:
             return ""
         body = "".join(
             self.t["failing_test"].substitute(test_id=f.test_id, status=f.status,
@@ -154,7 +160,17 @@ class PromptBuilder:
                                               message=f.message or "(no message)")
             for f in rows
         )
-        return self.t["failing_header"].substitute() + body + "\n"
+        return self.t["failing_header"].substitute() + body + hidden + "\n"
+
+    def _hidden_failing(self, parent: ProgramView) -> str:
+        """How many hidden search tests the parent fails, as a count only (its fitness already
+        tells as much).  Most elites a run keeps fail only hidden tests (9 of 12 measured on the
+        convention problems), and without this line their prompt shows no failing test at all:
+        the model is asked to improve a program that, as far as it can see, passes everything."""
+        if not self.hidden_failures:
+            return ""
+        n = sum(s < PASS_SCORE for i, s in zip(self.ids, parent.scores) if i not in self.visible)
+        return self.t["hidden_failing"].substitute(count=str(n)) if n else ""
 
     def _passing(self, parent: ProgramView) -> str:
         """Visible tests the parent passes, with what they expect: a small model that sees only

@@ -104,3 +104,15 @@ def test_passing_tests_shown_with_expected_results_only_when_asked_and_never_hid
     assert "- n7: solve(7) -> '7'" in text and "n30" not in text  # hidden stays hidden
     cross = builder(passing_tests=5).build_crossover(parent, program(9, {"n3"}), [])
     assert "- n1: solve(1) -> '1'" in cross.user
+
+
+def test_hidden_failures_counted_only_when_asked_never_named():
+    passes_visible = program(5, set(IDS) - {"n30"})  # fails only the hidden test
+    assert "Failing tests" not in builder().build(passes_visible, [], []).user  # default: off
+    text = builder(hidden_failures=True).build(passes_visible, [], []).user
+    assert "# Failing tests of the current program\n- 1 hidden test(s) whose inputs" in text
+    assert "n30" not in text and "SECRET" not in text
+    both = builder(hidden_failures=True).build(program(6, {"n1"}), [], []).user
+    assert "- n3 (failed)" in both and "- 1 hidden test(s)" in both
+    clean = builder(hidden_failures=True).build(program(7, set(IDS)), [], []).user
+    assert "Failing tests" not in clean and "hidden test" not in clean
