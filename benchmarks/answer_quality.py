@@ -51,8 +51,8 @@ def run_setup(mutator, tasks, *, fmt: str, m: int, scaffold: bool, args) -> dict
 
     messages = []
     for t in tasks:
-        b = PromptBuilder(t.problem, fmt=fmt, answers=m, failing_tests=cfg.prompt.failing_tests,
-                          recent_attempts=0)
+        b = PromptBuilder(t.problem, fmt=fmt, answers=m,
+                          prompt=cfg.prompt.model_copy(update={"recent_attempts": 0}))
         messages.append(b.build(t.view, [], []).messages())
     params = [cfg.mutation.params(args.seed, parent=t.problem.initial_program) for t in tasks]
     t0 = time.perf_counter()

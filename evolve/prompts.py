@@ -19,8 +19,8 @@ from evolve.mutations.fmt import FormatMode, format_instructions
 from problems.model import Problem
 from sandbox.results import PASS_SCORE
 
-if TYPE_CHECKING:
-    from evolve.config import RunConfig
+if TYPE_CHECKING:  # evolve.config imports this module (its template check): no runtime edge back
+    from evolve.config import PromptConfig, RunConfig
 
 TEMPLATES: dict[str, str] = {
     "system": (
@@ -122,18 +122,23 @@ class PromptBuilder:
     """Renders prompts for one problem with the run's template overrides."""
 
     def __init__(self, problem: Problem, *, fmt: FormatMode, answers: int,
-                 overrides: dict[str, str] | None = None, failing_tests: int = 5,
-                 passing_tests: int = 0, recent_attempts: int = 4, hidden_failures: bool = False):
-        check_templates(overrides or {})
-        self.t = {k: Template(v) for k, v in {**TEMPLATES, **(overrides or {})}.items()}
+                 prompt: "PromptConfig | None" = None):
+        """`prompt` (the run's `prompt` section) is the one source of the template overrides and
+        the limits; None means its defaults."""
+        if prompt is None:
+            from evolve.config import PromptConfig
+
+            prompt = PromptConfig()
+        check_templates(prompt.templates)  # again: a config changed after loading is not rechecked
+        self.t = {k: Template(v) for k, v in {**TEMPLATES, **prompt.templates}.items()}
         self.problem = problem
         self.ids = problem.test_ids()
         self.visible = {t.id for t in problem.visible_tests}
         self.format = format_instructions(answers, fmt)
-        self.max_failing = failing_tests
-        self.max_passing = passing_tests
-        self.max_attempts = recent_attempts
-        self.hidden_failures = hidden_failures
+        self.max_failing = prompt.failing_tests
+        self.max_passing = prompt.passing_tests
+        self.max_attempts = prompt.recent_attempts
+        self.hidden_failures = prompt.hidden_failures
         self.inputs = {t.id: shown for t in problem.visible_tests if (shown := test_input(problem, t))}
         self.expected = {t.id: shown for t in problem.visible_tests if (shown := test_expected(t))}
 
@@ -141,10 +146,7 @@ class PromptBuilder:
     def of(cls, problem: Problem, config: "RunConfig") -> "PromptBuilder":
         """The builder a run config asks for."""
         return cls(problem, fmt=config.mutation.format, answers=config.mutation.answers,
-                   overrides=config.prompt.templates, failing_tests=config.prompt.failing_tests,
-                   passing_tests=config.prompt.passing_tests,
-                   recent_attempts=config.prompt.recent_attempts,
-                   hidden_failures=config.prompt.hidden_failures)
+                   prompt=config.prompt)
 
     def visible_ids(self, ids) -> list[str]:
         return [i for i in ids if i in self.visible]

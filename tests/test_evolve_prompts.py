@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from evolve.config import PromptConfig
 from evolve.mutations import format_instructions
 from evolve.prompts import (
     Failure, ProgramView, PromptBuilder, check_templates, child_summary, completion_summary,
@@ -19,8 +20,8 @@ def program(seq: int, passing: set[str], code: str = INITIAL) -> ProgramView:
     return ProgramView(seq, code, sum(scores) / len(scores), scores, fails)
 
 
-def builder(**kw) -> PromptBuilder:
-    return PromptBuilder(fizz_problem(), fmt="rewrite", answers=3, **kw)
+def builder(prompt: PromptConfig | None = None) -> PromptBuilder:
+    return PromptBuilder(fizz_problem(), fmt="rewrite", answers=3, prompt=prompt)
 
 
 def test_prompt_has_all_parts_and_no_hidden_test():
@@ -40,16 +41,22 @@ def test_prompt_has_all_parts_and_no_hidden_test():
 
 def test_limits_and_empty_sections():
     parent = program(0, set())
-    p = builder(failing_tests=2, recent_attempts=1).build(parent, [], ["old", "new"])
+    p = builder(PromptConfig(failing_tests=2, recent_attempts=1)).build(parent, [], ["old", "new"])
     assert p.user.count("(failed)") == 2 and "- new" in p.user and "- old" not in p.user
-    bare = builder(recent_attempts=0).build(program(0, set(IDS) - {"n30"}), [], ["x"])
+    bare = builder(PromptConfig(recent_attempts=0)).build(program(0, set(IDS) - {"n30"}), [], ["x"])
     assert "Failing tests" not in bare.user and "Recent attempts" not in bare.user
     hidden_only = builder().build(parent, [program(3, {"n30"})], [])
     assert "some hidden tests" in hidden_only.user and "n30" not in hidden_only.user
 
 
+def test_no_prompt_config_means_its_defaults():
+    b, d = builder(), PromptConfig()
+    assert (b.max_failing, b.max_passing, b.max_attempts, b.hidden_failures) == (
+        d.failing_tests, d.passing_tests, d.recent_attempts, d.hidden_failures)
+
+
 def test_template_overrides():
-    b = builder(overrides={"system": "Be brief.", "task": "Fix:\n$code\n$format"})
+    b = builder(PromptConfig(templates={"system": "Be brief.", "task": "Fix:\n$code\n$format"}))
     p = b.build(program(0, set()), [], [])
     assert p.system == "Be brief." and p.user.startswith("Fix:\n" + INITIAL)
 
@@ -97,22 +104,22 @@ def test_failing_tests_show_their_inputs_clipped():
 def test_passing_tests_shown_with_expected_results_only_when_asked_and_never_hidden():
     parent = program(4, {"n1", "n7", "n30"})
     assert "already passes" not in builder().build(parent, [], []).user  # default: off
-    text = builder(passing_tests=1).build(parent, [], []).user
+    text = builder(PromptConfig(passing_tests=1)).build(parent, [], []).user
     assert "# Tests the current program already passes (keep them passing)" in text
     assert "- n1: solve(1) -> '1'" in text and "- n7:" not in text  # capped at 1
-    text = builder(passing_tests=5).build(parent, [], []).user
+    text = builder(PromptConfig(passing_tests=5)).build(parent, [], []).user
     assert "- n7: solve(7) -> '7'" in text and "n30" not in text  # hidden stays hidden
-    cross = builder(passing_tests=5).build_crossover(parent, program(9, {"n3"}), [])
+    cross = builder(PromptConfig(passing_tests=5)).build_crossover(parent, program(9, {"n3"}), [])
     assert "- n1: solve(1) -> '1'" in cross.user
 
 
 def test_hidden_failures_counted_only_when_asked_never_named():
     passes_visible = program(5, set(IDS) - {"n30"})  # fails only the hidden test
     assert "Failing tests" not in builder().build(passes_visible, [], []).user  # default: off
-    text = builder(hidden_failures=True).build(passes_visible, [], []).user
+    text = builder(PromptConfig(hidden_failures=True)).build(passes_visible, [], []).user
     assert "# Failing tests of the current program\n- 1 hidden test(s) whose inputs" in text
     assert "n30" not in text and "SECRET" not in text
-    both = builder(hidden_failures=True).build(program(6, {"n1"}), [], []).user
+    both = builder(PromptConfig(hidden_failures=True)).build(program(6, {"n1"}), [], []).user
     assert "- n3 (failed)" in both and "- 1 hidden test(s)" in both
-    clean = builder(hidden_failures=True).build(program(7, set(IDS)), [], []).user
+    clean = builder(PromptConfig(hidden_failures=True)).build(program(7, set(IDS)), [], []).user
     assert "Failing tests" not in clean and "hidden test" not in clean
