@@ -157,7 +157,8 @@ def test_a_cached_cell_is_reused_only_for_the_same_config(tmp_path, monkeypatch)
     ran: list[dict] = []
     monkeypatch.setattr(runner, "seed", lambda problem, run_dir, cfg: ran.append(yaml.safe_load(cfg.read_text())))
     monkeypatch.setattr(runner, "execute", lambda run_dir, resume, mutator_factory: None)
-    cfg = {"mutator": {"backend": "vllm", "base_url": "http://127.0.0.1:1", "adapter": "/a"}, "loop": {"seed": 0}}
+    cfg = {"mutator": {"backend": "vllm", "model": "m", "base_url": "http://127.0.0.1:1", "adapter": "/a"},
+           "loop": {"seed": 0}}
     run_dir = tmp_path / "arm" / "seed0" / "p"
     runner.run_cell(None, cfg, run_dir)
     moved = {**cfg, "mutator": {**cfg["mutator"], "base_url": "http://127.0.0.1:2"}}
@@ -166,6 +167,31 @@ def test_a_cached_cell_is_reused_only_for_the_same_config(tmp_path, monkeypatch)
     other = {**cfg, "mutator": {**cfg["mutator"], "adapter": "/b"}}
     runner.run_cell(None, other, run_dir)
     assert len(ran) == 2 and ran[1]["mutator"]["adapter"] == "/b"
+
+
+def test_a_cached_cell_records_its_defaults_and_a_cell_made_without_them_runs_again(tmp_path, monkeypatch):
+    """Regression: a cell was reused when its arm's overrides matched, though a changed default
+    (crossover leaving `loop.operators.use`) meant it had run another search.  The cell now
+    records its config with every default filled in; stating a default changes nothing, and a
+    cell that recorded no resolved config (made before) runs again."""
+    import json
+
+    from benchmarks.search_bench import runner
+
+    ran: list[Path] = []
+    monkeypatch.setattr(runner, "seed", lambda problem, run_dir, cfg: ran.append(cfg))
+    monkeypatch.setattr(runner, "execute", lambda run_dir, resume, mutator_factory: None)
+    cfg = {"mutator": {"backend": "vllm", "model": "m"}, "loop": {"seed": 0}}
+    run_dir = tmp_path / "arm" / "seed0" / "p"
+    runner.run_cell(None, cfg, run_dir)
+    recorded = json.loads((run_dir / "cell.json").read_text())["config"]
+    assert recorded["loop"]["operators"]["use"] == ["fresh", "refine"]  # a default, not in cfg
+    stated = {**cfg, "loop": {"seed": 0, "operators": {"use": ["fresh", "refine"]}}}
+    runner.run_cell(None, stated, run_dir)
+    assert len(ran) == 1
+    (run_dir / "cell.json").write_text(json.dumps({"wall_s": 1.0}))  # a cell of the old format
+    runner.run_cell(None, cfg, run_dir)
+    assert len(ran) == 2
 
 
 def test_outcome_counts_solved_only_with_the_held_out_tests_and_scores_the_best_on_them():

@@ -59,6 +59,9 @@ ARMS: dict[str, Arm] = {a.name: a for a in (
     # fittest elites beat it 1 time in 320 (benchmarks/results/refine_gain_conv_shown.json);
     # a parent that one prompt's completions (4) could not improve is no longer refined
     Arm("evolve_m1_patient", config={"loop": {"operators": {"patience": 4}}}),
+    # change 4 (issue 11): crossover became opt-in (evolve/operators.py: 0.7% of its completions
+    # improved, against 10% for fresh and refine); this arm is evolution as it was before
+    Arm("evolve_m1_crossover", config={"loop": {"operators": {"use": ["fresh", "refine", "crossover"]}}}),
     Arm("evolve_m3", answers=3),
     Arm("evolve_vpo", answers=3, config={"trainer": _trainer("vpo")}, online=True),
     Arm("evolve_grpo", answers=1, config={"trainer": _trainer("grpo")}, online=True),

@@ -29,8 +29,14 @@ from sandbox.results import EvalResult
 
 
 def _what_it_ran(config: dict[str, Any]) -> dict[str, Any]:
-    """The config without where its server listened (a new server, same cell)."""
-    return {**config, "mutator": {k: v for k, v in config.get("mutator", {}).items() if k != "base_url"}}
+    """The config with every default filled in (a changed default is another config: a cell made
+    under the old default is not reused), less where its server listened (a new server, same
+    cell)."""
+    from evolve.config import validate
+
+    cfg = validate(config, "benchmark cell config").snapshot()
+    cfg["mutator"].pop("base_url", None)
+    return cfg
 
 
 def empty_cell_dir(run_dir: Path) -> None:
@@ -48,16 +54,16 @@ def run_cell(problem: Problem, config: dict[str, Any], run_dir: Path, mutator_fa
     (resumable benchmark: a rerun skips what is done); another config's runs again."""
     done = run_dir / "cell.json"
     cfg_path = run_dir.parent / f"{run_dir.name}.yaml"
-    if done.is_file() and cfg_path.is_file() and \
-            _what_it_ran(yaml.safe_load(cfg_path.read_text())) == _what_it_ran(config):
-        return json.loads(done.read_text())["wall_s"]
+    ran = _what_it_ran(config)
+    if done.is_file() and (cell := json.loads(done.read_text())).get("config") == ran:
+        return cell["wall_s"]
     empty_cell_dir(run_dir)
     cfg_path.write_text(yaml.safe_dump(config, sort_keys=False))
     t0 = time.monotonic()
     seed(problem, run_dir, cfg_path)
     execute(run_dir, resume=False, mutator_factory=mutator_factory)
     wall = time.monotonic() - t0
-    done.write_text(json.dumps({"wall_s": wall}))
+    done.write_text(json.dumps({"wall_s": wall, "config": ran}))
     return wall
 
 
