@@ -410,3 +410,23 @@ def test_a_reworded_docstring_is_the_same_program():
     assert normalize_code(a) == normalize_code(b) == normalize_code("def f(x):\n    return 2*x\n")
     assert normalize_code('def g():\n    """only a docstring"""\n') == "def g():\n    pass"
     assert normalize_code('"""module doc"""\nx = "not a docstring"\n') == "x = 'not a docstring'"
+
+
+def test_apply_answer_parses_the_child_once_for_all_its_checks(monkeypatch):
+    """normalize_code, dropped_names, add_missing_imports and syntax_error share one parse of the
+    child (each parsed it again before: 4 parses); an added import changes it: one more parse.
+    normalize_code leaves the shared tree as it found it."""
+    import ast
+
+    parent = PARENT + "\nRESULT = f(1)\n"  # the fixed code calls f: dropped_names checks the child
+    real, sources = ast.parse, []
+    monkeypatch.setattr(ast, "parse", lambda src, *a, **k: sources.append(src) or real(src, *a, **k))
+    for body, want in (("return x + 2", 1), ("return random.random()", 2), ("return = 2", 1)):
+        sources.clear()
+        res = apply_answer(parent, Answer(slot=1, kind="rewrite", code=f"def f(x):\n    {body}\n"))
+        assert res.ok and sum(src != parent for src in sources) == want, (body, res)
+    assert res.syntax_error and "added the missing import of random" not in res.notes
+    src = 'def f():\n    """doc"""\n    return 1\n'
+    tree = real(src)
+    dump = ast.dump(tree)
+    assert normalize_code(src, tree) == "def f():\n    return 1" and ast.dump(tree) == dump

@@ -59,12 +59,13 @@ def test_a_rewrite_that_forgets_its_import_yields_a_runnable_child_with_a_note()
 
 def test_every_parse_failure_means_no_import_is_added(monkeypatch):
     """Regression: this module caught four of the five errors parse_python raises on
-    non-programs (OverflowError escaped); it now catches parse.PARSE_ERRORS like the others."""
-    import evolve.mutations.imports as imports
+    non-programs (OverflowError escaped); it now parses through parse.try_parse, which catches
+    parse.PARSE_ERRORS for every check."""
+    import evolve.mutations.parse as parse
     from evolve.mutations.parse import PARSE_ERRORS
 
     for err in PARSE_ERRORS:
         def boom(code, filename="<unknown>", _e=err):
             raise _e("not a program")
-        monkeypatch.setattr(imports, "parse_python", boom)
+        monkeypatch.setattr(parse, "parse_python", boom)
         assert missing_stdlib_imports("def f():\n    return math.pi\n") == []

@@ -24,7 +24,7 @@ from evolve.mutations.models import (
 from evolve.mutations.imports import add_missing_imports
 from evolve.mutations.interface import dropped_names
 from evolve.mutations.markers import MarkerError, Region, is_marker, regions
-from evolve.mutations.parse import MAX_CHARS, PARSE_ERRORS, normalize_code, parse_answers, parse_python
+from evolve.mutations.parse import MAX_CHARS, Parsed, normalize_code, parse_answers, try_parse
 
 def _editable(lines: list[str]) -> list[Region]:
     r = regions(lines)
@@ -41,7 +41,7 @@ def _body(code: str) -> list[str]:
 
 
 def _norm(lines: list[str]) -> list[str]:
-    return normalize_code("\n".join(lines)).split("\n") if normalize_code("\n".join(lines)) else []
+    return norm.split("\n") if (norm := normalize_code("\n".join(lines))) else []
 
 
 def _strip_outside(body: list[str], before: list[str], after: list[str]) -> list[str]:
@@ -170,20 +170,21 @@ def apply_diff(parent: str, edits: list[SearchReplace]) -> tuple[str | None, str
     return "\n".join(lines), None, results
 
 
-def syntax_error(code: str) -> str | None:
+def syntax_error(code: str, parsed: Parsed | None = None) -> str | None:
+    """Why `code` is not a program, or None (`parsed`: `try_parse(code)` when the caller has it)."""
     if len(code) > MAX_CHARS:
         return f"program longer than {MAX_CHARS} chars"
-    try:
-        parse_python(code)
-    except SyntaxError as e:
-        return f"line {e.lineno}: {e.msg}"
-    except PARSE_ERRORS as e:
-        return f"{type(e).__name__}: {e}"
+    err = try_parse(code) if parsed is None else parsed
+    if isinstance(err, SyntaxError):
+        return f"line {err.lineno}: {err.msg}"
+    if isinstance(err, Exception):
+        return f"{type(err).__name__}: {err}"
     return None
 
 
 def apply_answer(parent: str, answer: Answer) -> AppliedAnswer:
-    """The child an answer yields, or why none (unbalanced parent markers included)."""
+    """The child an answer yields, or why none (unbalanced parent markers included).  The child
+    is parsed once for all its checks, and once more if an import was added."""
     blocks: list[BlockResult] = []
     notes = list(answer.notes)
     try:
@@ -195,17 +196,20 @@ def apply_answer(parent: str, answer: Answer) -> AppliedAnswer:
             child, reason, blocks = apply_diff(parent, answer.edits)
     except MarkerError as e:
         child, reason = None, f"parent program: {e}"
-    if child is not None and normalize_code(child) == normalize_code(parent):
+    parsed = try_parse(child) if child is not None else None
+    if child is not None and normalize_code(child, parsed) == normalize_code(parent):
         child, reason = None, "edit leaves the program unchanged"
-    if child is not None and (lost := dropped_names(parent, child)):
+    if child is not None and (lost := dropped_names(parent, child, parsed)):
         child, reason = None, (f"the child no longer defines {', '.join(lost)}, which the code"
                                " outside the EVOLVE-BLOCK calls")
     if child is not None:
-        child, added = add_missing_imports(child)
+        child, added = add_missing_imports(child, parsed)
         notes += [f"added the missing import of {m}" for m in added]
+        if added:
+            parsed = None  # the code changed: syntax_error parses it again (within MAX_CHARS)
     return AppliedAnswer(
         slot=answer.slot, kind=answer.kind, ok=child is not None, code=child, reason=reason,
-        blocks=blocks, notes=notes, syntax_error=syntax_error(child) if child is not None else None,
+        blocks=blocks, notes=notes, syntax_error=syntax_error(child, parsed) if child is not None else None,
     )
 
 

@@ -16,7 +16,7 @@ import builtins
 import sys
 
 from evolve.mutations.markers import MarkerError, regions
-from evolve.mutations.parse import PARSE_ERRORS, parse_python
+from evolve.mutations.parse import Parsed, try_parse
 
 STDLIB = frozenset(m for m in sys.stdlib_module_names if not m.startswith("_"))
 
@@ -41,12 +41,11 @@ def _bound(tree: ast.AST) -> set[str]:
     return names
 
 
-def missing_stdlib_imports(code: str) -> list[str]:
+def missing_stdlib_imports(code: str, parsed: Parsed | None = None) -> list[str]:
     """Standard-library modules `code` uses as `module.attr` without binding them (sorted);
-    empty when the code does not parse."""
-    try:
-        tree = parse_python(code)
-    except PARSE_ERRORS:
+    empty when the code does not parse.  `parsed`: `try_parse(code)` when the caller has it."""
+    tree = try_parse(code) if parsed is None else parsed
+    if not isinstance(tree, ast.Module):
         return []
     used = {n.value.id for n in ast.walk(tree)
             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
@@ -54,9 +53,10 @@ def missing_stdlib_imports(code: str) -> list[str]:
     return sorted(m for m in used - _bound(tree) if m in STDLIB)
 
 
-def add_missing_imports(code: str) -> tuple[str, list[str]]:
-    """(code with the missing standard-library imports added, the modules added)."""
-    modules = missing_stdlib_imports(code)
+def add_missing_imports(code: str, parsed: Parsed | None = None) -> tuple[str, list[str]]:
+    """(code with the missing standard-library imports added, the modules added); the caller
+    parses the result again when modules were added (the marker's indent may not fit)."""
+    modules = missing_stdlib_imports(code, parsed)
     if not modules:
         return code, []
     lines = code.split("\n")

@@ -20,7 +20,7 @@ import ast
 from functools import lru_cache
 
 from evolve.mutations.markers import MarkerError, Region, regions
-from evolve.mutations.parse import MAX_CHARS, PARSE_ERRORS, parse_python
+from evolve.mutations.parse import MAX_CHARS, PARSE_ERRORS, Parsed, parse_python, try_parse
 
 
 def _binds(node: ast.stmt) -> set[str]:
@@ -69,15 +69,15 @@ def required_names(parent: str) -> frozenset[str]:
     return frozenset((in_block & read_outside) - outside)
 
 
-def dropped_names(parent: str, child: str) -> list[str]:
+def dropped_names(parent: str, child: str, parsed: Parsed | None = None) -> list[str]:
     """The required names of `parent` that `child` no longer binds at top level (sorted; none
-    when the child is too long or does not parse: apply.syntax_error reports it, unparsed)."""
+    when the child is too long or does not parse: apply.syntax_error reports it, unparsed).
+    `parsed`: `try_parse(child)` when the caller has it."""
     need = required_names(parent)
     if not need or len(child) > MAX_CHARS:
         return []
-    try:
-        tree = parse_python(child)
-    except PARSE_ERRORS:
+    tree = try_parse(child) if parsed is None else parsed
+    if not isinstance(tree, ast.Module):
         return []
     have = set().union(*(_binds(node) for node in tree.body)) if tree.body else set()
     return sorted(need - have)

@@ -47,6 +47,19 @@ def parse_python(code: str, filename: str = "<unknown>") -> ast.Module:
         return ast.parse(code, filename)
 
 
+Parsed = ast.Module | Exception
+"""What `try_parse` returns: the tree, or the PARSE_ERRORS exception parsing raised."""
+
+
+def try_parse(code: str) -> Parsed:
+    """`parse_python` that returns its error instead of raising, so apply_answer parses a child
+    once and hands the result to every check of it (the checks parse it themselves when not given)."""
+    try:
+        return parse_python(code)
+    except PARSE_ERRORS as e:
+        return e
+
+
 def parses(code: str) -> bool:
     """True when `code` is valid Python; never raises (deep nesting, NUL bytes, huge input)."""
     if len(code) > MAX_CHARS:
@@ -188,18 +201,30 @@ def _rewrite(sec: _Section) -> tuple[str | None, list[str], str | None]:
     return None, notes, "no code block found"
 
 
-def _without_docstrings(tree: ast.Module) -> ast.Module:
+_Scope = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _unparse_without_docstrings(tree: ast.Module) -> str:
+    """`ast.unparse` of `tree` minus its docstrings; the tree is restored after, since
+    apply_answer shares it with the other checks of a child."""
+    stripped: list[tuple[_Scope, list[ast.stmt]]] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+        if isinstance(node, _Scope):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                     and isinstance(body[0].value.value, str):
+                stripped.append((node, body))
                 node.body = body[1:] or [ast.Pass()]
-    return tree
+    try:
+        return ast.unparse(tree)
+    finally:
+        for node, body in stripped:
+            node.body = body
 
 
-def normalize_code(code: str) -> str:
-    """Behaviour-preserving normal form for duplicate detection.
+def normalize_code(code: str, parsed: Parsed | None = None) -> str:
+    """Behaviour-preserving normal form for duplicate detection (`parsed`: `try_parse(code)`
+    when the caller has it).
 
     Parseable code is compared by `ast.unparse` with docstrings removed (formatting, comments
     and docstrings vanish: a small model asked for a different answer often only rewords the
@@ -207,10 +232,12 @@ def normalize_code(code: str) -> str:
     spaces.
     """
     if len(code) <= MAX_CHARS:
-        try:
-            return ast.unparse(_without_docstrings(parse_python(code)))
-        except PARSE_ERRORS:
-            pass
+        tree = try_parse(code) if parsed is None else parsed
+        if isinstance(tree, ast.Module):
+            try:
+                return _unparse_without_docstrings(tree)
+            except PARSE_ERRORS:  # unparse recurses: a long operator chain can exhaust the stack
+                pass
     out = []
     for line in code.split("\n"):
         s = line.rstrip()
