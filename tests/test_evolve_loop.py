@@ -222,8 +222,11 @@ ONE_ISLAND = {"count": 1, "migration_interval": 0, "reset_interval": 0}
 @pytest.mark.parametrize("overlap", [True, False])
 def test_overlap_decides_whether_a_batch_sees_the_previous_one(tmp_path, overlap):
     """With overlap, batch 1 is planned while batch 0 is evaluated: its prompts cannot show
-    batch 0's attempts.  Without, every batch is planned after the previous one is stored."""
-    run_dir = _run(tmp_path, "lag", {"loop": {"overlap": overlap, "iterations": 6},
+    batch 0's attempts.  Without, every batch is planned after the previous one is stored.
+    Refine only: a fresh draw shows no attempts whatever the lag (with crossover off by default,
+    the operator draws made batch 2 all fresh)."""
+    run_dir = _run(tmp_path, "lag", {"loop": {"overlap": overlap, "iterations": 6,
+                                              "operators": {"use": ["refine"]}},
                                      "islands": ONE_ISLAND})
     by_batch: dict[int, list[str]] = {}
     for p in _rows(run_dir, PromptRow):
