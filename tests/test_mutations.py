@@ -430,3 +430,24 @@ def test_apply_answer_parses_the_child_once_for_all_its_checks(monkeypatch):
     tree = real(src)
     dump = ast.dump(tree)
     assert normalize_code(src, tree) == "def f():\n    return 1" and ast.dump(tree) == dump
+
+
+def test_mutate_normalises_the_parent_once_per_completion_and_a_child_once(monkeypatch):
+    """mutate() parsed the parent again for every answer's unchanged check and each child once
+    more for duplicate detection (4 answers: 5 parent parses, 12 of answers and children); now
+    the parent's normal form is computed once per completion and a child's travels with it."""
+    import ast
+
+    real, sources = ast.parse, []
+    monkeypatch.setattr(ast, "parse", lambda src, *a, **k: sources.append(src) or real(src, *a, **k))
+    counts = {}
+    for m in (1, 4):
+        parent = PARENT + f"\nNORMALISED_{m} = f({m})\n"  # a parent no other test uses: no cache is warm
+        sources.clear()
+        text = "\n".join(f"### Answer {k}\n```python\ndef f(x):\n    return x + {k}\n```\n" for k in range(1, m + 1))
+        out = mutate(parent, text, m)
+        counts[m] = (sum(s == parent for s in sources), sum(s != parent for s in sources))
+        assert len(out.children) == m
+        assert all(c.normal == normalize_code(c.code) for c in out.children)
+    assert counts[4][0] == counts[1][0]  # the parent: not once more per answer
+    assert counts[4][1] == 4 * counts[1][1] == 8  # per answer: its code's key, then the child

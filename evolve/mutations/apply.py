@@ -182,9 +182,10 @@ def syntax_error(code: str, parsed: Parsed | None = None) -> str | None:
     return None
 
 
-def apply_answer(parent: str, answer: Answer) -> AppliedAnswer:
+def apply_answer(parent: str, answer: Answer, parent_normal: str | None = None) -> AppliedAnswer:
     """The child an answer yields, or why none (unbalanced parent markers included).  The child
-    is parsed once for all its checks, and once more if an import was added."""
+    is parsed once for all its checks, and once more if an import was added; `parent_normal`
+    (`normalize_code(parent)`) lets a caller applying many answers to one parent compute it once."""
     blocks: list[BlockResult] = []
     notes = list(answer.notes)
     try:
@@ -197,7 +198,8 @@ def apply_answer(parent: str, answer: Answer) -> AppliedAnswer:
     except MarkerError as e:
         child, reason = None, f"parent program: {e}"
     parsed = try_parse(child) if child is not None else None
-    if child is not None and normalize_code(child, parsed) == normalize_code(parent):
+    normal = normalize_code(child, parsed) if child is not None else None
+    if normal is not None and normal == (normalize_code(parent) if parent_normal is None else parent_normal):
         child, reason = None, "edit leaves the program unchanged"
     if child is not None and (lost := dropped_names(parent, child, parsed)):
         child, reason = None, (f"the child no longer defines {', '.join(lost)}, which the code"
@@ -205,11 +207,13 @@ def apply_answer(parent: str, answer: Answer) -> AppliedAnswer:
     if child is not None:
         child, added = add_missing_imports(child, parsed)
         notes += [f"added the missing import of {m}" for m in added]
-        if added:
-            parsed = None  # the code changed: syntax_error parses it again (within MAX_CHARS)
+        if added:  # the code changed: parse and normalise what is returned
+            parsed = try_parse(child) if len(child) <= MAX_CHARS else None
+            normal = normalize_code(child, parsed)
     return AppliedAnswer(
         slot=answer.slot, kind=answer.kind, ok=child is not None, code=child, reason=reason,
         blocks=blocks, notes=notes, syntax_error=syntax_error(child, parsed) if child is not None else None,
+        normal=normal if child is not None else None,
     )
 
 
@@ -219,13 +223,14 @@ def mutate(parent: str, completion: str, m: int | None = None) -> MutationOutcom
     rejected = list(parsed.issues)
     children: list[AppliedAnswer] = []
     seen: dict[str, int] = {}
+    parent_normal = normalize_code(parent)
     for ans in parsed.answers:
-        res = apply_answer(parent, ans)
+        res = apply_answer(parent, ans, parent_normal)
         if not res.ok:
             kind = "unchanged" if res.reason == "edit leaves the program unchanged" else "inapplicable"
             rejected.append(AnswerIssue(slot=ans.slot, kind=kind, reason=res.reason or ""))
             continue
-        key = normalize_code(res.code or "")
+        key = res.normal or ""
         if key in seen:
             rejected.append(AnswerIssue(slot=ans.slot, kind="duplicate", reason=f"same program as answer {seen[key]}"))
             continue

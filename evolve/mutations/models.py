@@ -68,6 +68,9 @@ class AppliedAnswer(_Strict):
     blocks: list[BlockResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     syntax_error: str | None = Field(default=None, description="set when the child does not parse")
+    normal: str | None = Field(
+        default=None, description="the child's normal form (parse.normalize_code): its identity for duplicates"
+    )
 
 
 class MutationOutcome(_Strict):

@@ -66,20 +66,23 @@ class AnswerCheck:
 
     def __init__(self, parent: str | None, scaffold: Scaffold):
         self.parent, self.scaffold = parent, scaffold
-        self.keys: set[str] = {normalize_code(parent)} if parent is not None else set()
+        self.parent_normal = normalize_code(parent) if parent is not None else ""
+        self.keys: set[str] = {self.parent_normal} if parent is not None else set()
 
     def accept(self, k: int, code: str) -> bool:
         """Record answer k's program (opening k + `code`); False when it is not usable."""
         if self.parent is None:
             return True
-        key = answer_key(self.parent, self.scaffold.openings[k], code, self.scaffold.format)
+        key = answer_key(self.parent, self.scaffold.openings[k], code, self.scaffold.format,
+                         self.parent_normal)
         if key is None or key in self.keys:
             return False
         self.keys.add(key)
         return True
 
 
-def answer_key(parent: str, opening: str, code: str, fmt: FormatMode) -> str | None:
+def answer_key(parent: str, opening: str, code: str, fmt: FormatMode,
+               parent_normal: str | None = None) -> str | None:
     """The normalised program that one scaffolded answer makes of `parent`: None if it makes
     no valid program (no code, not applicable, a syntax error)."""
     text = opening.lstrip("\n") + code
@@ -88,10 +91,11 @@ def answer_key(parent: str, opening: str, code: str, fmt: FormatMode) -> str | N
     parsed = parse_answers(text, 1)
     if not parsed.answers:
         return None
-    res = apply_answer(parent, parsed.answers[0])
+    parent_normal = normalize_code(parent) if parent_normal is None else parent_normal
+    res = apply_answer(parent, parsed.answers[0], parent_normal)
     if res.ok and res.code is not None:
-        return None if res.syntax_error else normalize_code(res.code)
-    return normalize_code(parent) if res.reason == "edit leaves the program unchanged" else None
+        return None if res.syntax_error else res.normal
+    return parent_normal if res.reason == "edit leaves the program unchanged" else None
 
 
 class ScaffoldConfig(BaseModel):
