@@ -56,10 +56,33 @@ def _scorer(p):
 
 
 @pytest.mark.parametrize("garbage", [None, "x", [], [True], {"a": 1}, [[-1, -1]], [0.5]])
-def test_scorers_give_zero_to_malformed_outputs(suite, garbage):
+def test_scorers_reject_malformed_outputs_saying_why(suite, garbage):
+    """A malformed output raises ValueError with the reason (the judge scores it 0 and the prompt
+    shows "invalid output: ValueError: ..."); a bare 0.0 gave the mutator only "score 0.0000".
+    The one valid garbage: an empty knapsack selection, worth 0."""
     for p in suite:
-        if p.scoring == "continuous":
-            assert _scorer(p)(p.tests[0].instance, garbage) == 0.0, p.id
+        if p.scoring != "continuous":
+            continue
+        try:
+            value = _scorer(p)(p.tests[0].instance, garbage)
+        except ValueError as e:
+            assert len(str(e)) > 20, (p.id, str(e))
+        else:
+            assert (p.id, garbage, value) == ("builtin/knapsack_2d", [], 0.0), p.id
+
+
+def test_an_invalid_tour_tells_the_search_why_it_scored_zero():
+    """Seen with the 1.5B on builtin/tsp: children returning the shuffled points instead of their
+    indices got "score 0.0000" on every test, nothing a refinement could act on."""
+    from sandbox.api import evaluate
+
+    p = load_problem("builtin/tsp")
+    program = p.initial_program.replace('return list(range(len(instance["points"])))', 'return instance["points"]')
+    assert program != p.initial_program
+    res = evaluate(p, program, backend="process")
+    shown = [o for o in res.outcomes if not next(t for t in p.tests if t.id == o.test_id).hidden]
+    assert shown and all(o.status == "failed" and o.score == 0.0 for o in res.outcomes)
+    assert all(o.message.startswith("invalid output: ValueError: the tour must hold each index") for o in shown), shown[0]
 
 
 def test_initial_baselines_score_below_best_known_in_process(suite):
