@@ -73,25 +73,22 @@ class AnswerCheck:
         """Record answer k's program (opening k + `code`); False when it is not usable."""
         if self.parent is None:
             return True
-        key = answer_key(self.parent, self.scaffold.openings[k], code, self.scaffold.format,
-                         self.parent_normal)
+        key = answer_key(self.parent, self.parent_normal, self.scaffold.openings[k], code)
         if key is None or key in self.keys:
             return False
         self.keys.add(key)
         return True
 
 
-def answer_key(parent: str, opening: str, code: str, fmt: FormatMode,
-               parent_normal: str | None = None) -> str | None:
-    """The normalised program that one scaffolded answer makes of `parent`: None if it makes
-    no valid program (no code, not applicable, a syntax error)."""
+def answer_key(parent: str, parent_normal: str, opening: str, code: str) -> str | None:
+    """The normalised program that one scaffolded answer makes of `parent` (whose normal form is
+    `parent_normal`): None if it makes no valid program (no code, not applicable, a syntax error)."""
     text = opening.lstrip("\n") + code
     if not text.rstrip().endswith(FENCE_TOKEN):
         text += "\n" + FENCE_TOKEN
     parsed = parse_answers(text, 1)
     if not parsed.answers:
         return None
-    parent_normal = normalize_code(parent) if parent_normal is None else parent_normal
     res = apply_answer(parent, parsed.answers[0], parent_normal)
     if res.ok and res.code is not None:
         return None if res.syntax_error else res.normal
