@@ -305,9 +305,12 @@ def test_failed_blocks_recorded_and_others_applied():
 
 def test_unchanged_child_and_syntax_error_are_flagged():
     res = apply_answer(PARENT, edits(("    return 0", "    return 0  # same")))
-    assert not res.ok and "unchanged" in res.reason
+    assert not res.ok and res.unchanged and "unchanged" in res.reason
     res = apply_answer(PARENT, edits(("    return 0", "    return (")))
-    assert res.ok and res.syntax_error
+    assert res.ok and res.syntax_error and not res.unchanged
+    # only "unchanged" is flagged so: other failures are not (mutate() and scaffold read the flag)
+    res = apply_answer(PARENT, edits(("nothing like this", "x")))
+    assert not res.ok and not res.unchanged
 
 
 def test_unbalanced_parent_markers_give_a_reason():

@@ -54,9 +54,14 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
                         for i in range(budget)]
         total = lambda k: sum(c.get(k) or 0.0 for c in cs)  # noqa: E731
         operators: dict[str, list[int]] = {}  # op -> [completions beating their island's best, completions]
+        op_tokens: dict[str, dict[str, int]] = {}  # op -> completions, prompt and answer tokens
         for c in cs:
             for op, (won, n) in (c.get("operators") or {}).items():
                 operators[op] = [operators.get(op, [0, 0])[0] + won, operators.get(op, [0, 0])[1] + n]
+            for op, figures in (c.get("operator_tokens") or {}).items():
+                acc = op_tokens.setdefault(op, {})
+                for k, v in figures.items():
+                    acc[k] = acc.get(k, 0) + v
         arms[name] = {
             "solved_per_seed": solved, "solved_mean": statistics.fmean(solved.values()),
             "solved_problems": sorted({c["problem"] for c in cs if c["solved"]}),
@@ -67,7 +72,8 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
             "answers_to_solve_median": statistics.median(to_solve) if to_solve else None,
             "answers_to_solve": to_solve,
             "usable_fraction": total("usable") / total("answers") if total("answers") else None,
-            "answers": total("answers"), "tokens": total("tokens"),
+            "answers": total("answers"), "tokens": total("tokens"), "prompt_tokens": total("prompt_tokens"),
+            "operator_tokens": op_tokens,
             "generate_s": total("generate_s"), "evaluate_s": total("evaluate_s"),
             "learn_s": total("learn_s"), "wall_s": total("wall_s"),
             "operators": operators,
@@ -84,7 +90,7 @@ def summarise(cells: list[dict], args) -> dict[str, Any]:
 
 
 def table(summary: dict) -> str:
-    rows = ["arm               solved/seed      best fitness   held-out fit   answers to solve  usable  tokens   gen/eval/learn s"]
+    rows = ["arm               solved/seed      best fitness   held-out fit   answers to solve  usable  tokens  prompt tok  gen/eval/learn s"]
     for name, a in summary["arms"].items():
         solved = " ".join(str(v) for v in a["solved_per_seed"].values())
         best = " ".join(f"{v:.3f}" for v in a["best_fitness_per_seed"].values())
@@ -92,8 +98,8 @@ def table(summary: dict) -> str:
         med = a["answers_to_solve_median"]
         use = a["usable_fraction"]
         rows.append(f"{name:17s} {solved:16s} {best:14s} {held:14s} {('-' if med is None else f'{med:.0f}'):>16s}"
-                    f"  {('-' if use is None else f'{use:.2f}'):>6s} {a['tokens']:7.0f}"
-                    f"   {a['generate_s']:.0f}/{a['evaluate_s']:.0f}/{a['learn_s']:.0f}")
+                    f"  {('-' if use is None else f'{use:.2f}'):>6s} {a['tokens']:7.0f} {a.get('prompt_tokens') or 0:11.0f}"
+                    f"  {a['generate_s']:.0f}/{a['evaluate_s']:.0f}/{a['learn_s']:.0f}")
     return "\n".join(rows)
 
 

@@ -4,7 +4,7 @@ Figures read back from the run database: the best fitness after every answer gen
 answer index of a program = its prompt's iteration x answers per prompt + its completion x m +
 its slot), the answer at which the first solving program appeared, whether that program also
 passes the problem's held-out tests (evaluated here, after the run: the search never saw them),
-usable answers, tokens, the wall time split recorded in the batches' stats, the operator
+usable answers, tokens (prompt and answer tokens per operator), the wall time split recorded in the batches' stats, the operator
 bandit's successes and trials, and what the online learner did (benchmarks/search_bench/learning.py).
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from benchmarks.search_bench.learning import learner_figures
 from evolve.accounting import BatchStats
 from evolve.db import repo
-from evolve.db.models import Batch, Program, Rollout, Run
+from evolve.db.models import Batch, Program, PromptRow, Rollout, Run
 from evolve.map_elites import PASS_SCORE
 from evolve.runs import execute, open_run, seed
 from problems.model import Problem
@@ -114,6 +114,23 @@ def outcome(found: list[Found], seed_fitness: float, seed_code: str, budget: int
     }
 
 
+def operator_tokens(s, run_id: str) -> dict[str, dict[str, int]]:
+    """Per operator (fresh | refine | crossover; best-of-N's prompts are all fresh): completions,
+    prompt tokens and answer tokens, so arms can be compared at equal tokens as well as at equal
+    answers (a refine prompt, holding a program and its failures, is longer than a fresh one).
+    Completions without token ids (OpenAI-style backends) count as completions only."""
+    out: dict[str, dict[str, int]] = {}
+    rows = s.execute(select(PromptRow.operator, Rollout.prompt_token_ids, Rollout.token_ids)
+                     .join(PromptRow, Rollout.prompt_id == PromptRow.id)
+                     .where(Rollout.run_id == run_id))
+    for op, prompt_ids, answer_ids in rows:
+        o = out.setdefault(op, {"completions": 0, "prompt_tokens": 0, "answer_tokens": 0})
+        o["completions"] += 1
+        o["prompt_tokens"] += len(prompt_ids or ())
+        o["answer_tokens"] += len(answer_ids or ())
+    return out
+
+
 def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: int, m: int,
                  holdout_eval) -> dict[str, Any]:
     """The cell's figures.  `holdout_eval(code)` evaluates a program on the held-out tests."""
@@ -129,6 +146,7 @@ def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: i
                 select(Batch.stats).where(Batch.run_id == r.run_id, Batch.stats.is_not(None)))]
             counters = s.execute(select(Run.counters).where(Run.id == r.run_id)).scalar_one()
             learning = learner_figures(s, r.run_id)
+            tokens = operator_tokens(s, r.run_id)
     finally:
         r.engine.dispose()
     seeds = [p for p in progs if p.origin == "seed"]
@@ -144,6 +162,8 @@ def cell_metrics(run_dir: Path, problem: Problem, *, budget: int, completions: i
         "answers": total("answers"), "usable": total("usable"),
         "new_programs": total("new_programs"),
         "tokens": total("sampled_tokens") + total("discarded_tokens"),
+        "prompt_tokens": sum(o["prompt_tokens"] for o in tokens.values()),
+        "operator_tokens": tokens,
         "generate_s": total("generate_s"), "evaluate_s": total("evaluate_s"),
         "learn_s": total("learn_s"),
         # the operator bandit's record (evolve.operators): op -> [completions that beat their

@@ -199,7 +199,8 @@ def apply_answer(parent: str, answer: Answer, parent_normal: str | None = None) 
         child, reason = None, f"parent program: {e}"
     parsed = try_parse(child) if child is not None else None
     normal = normalize_code(child, parsed) if child is not None else None
-    if normal is not None and normal == (normalize_code(parent) if parent_normal is None else parent_normal):
+    unchanged = normal is not None and normal == (normalize_code(parent) if parent_normal is None else parent_normal)
+    if unchanged:
         child, reason = None, "edit leaves the program unchanged"
     if child is not None and (lost := dropped_names(parent, child, parsed)):
         child, reason = None, (f"the child no longer defines {', '.join(lost)}, which the code"
@@ -213,7 +214,7 @@ def apply_answer(parent: str, answer: Answer, parent_normal: str | None = None) 
     return AppliedAnswer(
         slot=answer.slot, kind=answer.kind, ok=child is not None, code=child, reason=reason,
         blocks=blocks, notes=notes, syntax_error=syntax_error(child, parsed) if child is not None else None,
-        normal=normal if child is not None else None,
+        normal=normal if child is not None else None, unchanged=unchanged,
     )
 
 
@@ -227,7 +228,7 @@ def mutate(parent: str, completion: str, m: int | None = None) -> MutationOutcom
     for ans in parsed.answers:
         res = apply_answer(parent, ans, parent_normal)
         if not res.ok:
-            kind = "unchanged" if res.reason == "edit leaves the program unchanged" else "inapplicable"
+            kind = "unchanged" if res.unchanged else "inapplicable"
             rejected.append(AnswerIssue(slot=ans.slot, kind=kind, reason=res.reason or ""))
             continue
         key = res.normal or ""

@@ -71,6 +71,7 @@ class AppliedAnswer(_Strict):
     normal: str | None = Field(
         default=None, description="the child's normal form (parse.normalize_code): its identity for duplicates"
     )
+    unchanged: bool = Field(default=False, description="no child because the edit leaves the parent as it was")
 
 
 class MutationOutcome(_Strict):

@@ -92,7 +92,7 @@ def answer_key(parent: str, parent_normal: str, opening: str, code: str) -> str 
     res = apply_answer(parent, parsed.answers[0], parent_normal)
     if res.ok and res.code is not None:
         return None if res.syntax_error else res.normal
-    return parent_normal if res.reason == "edit leaves the program unchanged" else None
+    return parent_normal if res.unchanged else None
 
 
 class ScaffoldConfig(BaseModel):
