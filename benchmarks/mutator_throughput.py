@@ -127,4 +127,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from evolve.cli.common import sigterm_interrupts
+
+    with sigterm_interrupts():  # a SIGTERM'd benchmark stops its vllm server and sandbox too
+        main()

@@ -242,4 +242,7 @@ def run(args, problems, contexts: list[list[str]], mutator_config: dict) -> list
 
 
 if __name__ == "__main__":
-    main()
+    from evolve.cli.common import sigterm_interrupts
+
+    with sigterm_interrupts():  # a SIGTERM'd benchmark stops its vllm server and sandbox too
+        main()

