@@ -4,8 +4,9 @@ Figures read back from the run database: the best fitness after every answer gen
 answer index of a program = its prompt's iteration x answers per prompt + its completion x m +
 its slot), the answer at which the first solving program appeared, whether that program also
 passes the problem's held-out tests (evaluated here, after the run: the search never saw them),
-usable answers, tokens (prompt and answer tokens per operator), the wall time split recorded in the batches' stats, the operator
-bandit's successes and trials, and what the online learner did (benchmarks/search_bench/learning.py).
+usable answers, tokens (prompt and answer tokens per operator), the wall time split recorded in
+the batches' stats, the operator bandit's successes and trials, and what the online learner did
+(benchmarks/search_bench/learning.py).
 """
 
 from __future__ import annotations
