@@ -58,7 +58,10 @@ def killed_run(tmp_path_factory, tiny_lm_dir, postgres_server):
         victim = None
         while victim is None:
             wait_for("the run gets going", victim_holds_a_batch, 300, procs, logs, run_progress(fac, run_id))
-            held = rows(fac, Batch, Batch.run_id == run_id, Batch.status == "planned")[0].worker_id
+            planned = rows(fac, Batch, Batch.run_id == run_id, Batch.status == "planned")
+            if not planned:  # the batch seen by the wait was committed before this read: look again
+                continue
+            held = planned[0].worker_id
             candidate = rows(fac, Worker, Worker.id == held)[0]
             # freeze it first, then check it still holds the batch: read-then-kill raced with the
             # worker committing that batch, leaving nothing to take over (a flaky failure)
