@@ -10,9 +10,8 @@ in-memory state is stale: the caller must stop and reload.
 
 from __future__ import annotations
 
-import json
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -26,74 +25,14 @@ from evolve.map_elites import PASS_SCORE, Candidate, Descriptor, TestLayout
 from evolve.mutations import MutationOutcome
 from evolve.mutator import Completion
 from evolve.operators import choose, note_parent, record, retired
-from evolve.prompts import Failure, ProgramView, PromptBuilder, child_summary, completion_summary
+from evolve.prompts import PromptBuilder, child_summary, completion_summary
 from evolve.scored import Scored, code_hash
+from evolve.search_state import BatchPlan, Counters, PlannedPrompt, candidate, rng_from, rng_state, view
 from evolve.selection import complementary
 from problems.model import Problem
 from sandbox.results import EvalResult
 
 __all__ = ["BatchPlan", "PlannedPrompt", "Scored", "Search", "code_hash"]
-
-
-def rng_state(rng: np.random.Generator) -> str:
-    return json.dumps(rng.bit_generator.state)
-
-
-def rng_from(state: str) -> np.random.Generator:
-    bg = np.random.PCG64()
-    bg.state = json.loads(state)
-    return np.random.Generator(bg)
-
-
-def candidate(p: Program) -> Candidate:
-    return Candidate(p.seq, p.fitness, tuple(p.scores), tuple(p.descriptor), p.code_hash)
-
-
-def view(p: Program) -> ProgramView:
-    fails = tuple(Failure(*f) for f in p.failures)
-    return ProgramView(p.seq, p.code, p.fitness, tuple(p.scores), fails)
-
-
-@dataclass
-class Counters:
-    next_seq: int = 0
-    batches_planned: int = 0
-    batches_done: int = 0
-    iterations_planned: int = 0
-    iterations_done: int = 0
-    children: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    evaluations: int = 0
-    elapsed_s: float = 0.0
-    best_seq: int | None = None
-    best_fitness: float = 0.0
-    solved_seq: int | None = None
-    seeds: list[int] = field(default_factory=list)
-    operator_stats: dict[str, list[int]] = field(default_factory=dict)  # op -> [successes, trials]
-    parent_failures: dict[str, int] = field(default_factory=dict)  # seq -> completions not improving it
-
-
-@dataclass(frozen=True)
-class PlannedPrompt:
-    prompt_id: int
-    iteration: int
-    island: int
-    parent: ProgramView
-    parent_generation: int
-    system: str
-    user: str
-    operator: str = "refine"
-
-    def messages(self) -> list[dict[str, str]]:
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
-
-
-@dataclass(frozen=True)
-class BatchPlan:
-    index: int
-    sample_seed: int
-    prompts: list[PlannedPrompt]
 
 
 class Search:
