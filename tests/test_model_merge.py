@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from evolve.cli import main as cli
 from evolve.mutator.merge import merge_adapter
 from tests.fixtures.lora import make_adapter
+from trainer.peft_quiet import peft_quiet
 
 
 def _logits(model, ids):
@@ -28,7 +29,8 @@ def test_merged_model_is_base_plus_adapter(tiny_lm_dir, tmp_path):
     ids = torch.arange(1, 40).unsqueeze(0)
     base = AutoModelForCausalLM.from_pretrained(tiny_lm_dir, dtype=torch.float32)
     plain = _logits(base, ids)
-    with_adapter = _logits(PeftModel.from_pretrained(base, str(adapter)), ids)
+    with peft_quiet():  # as every wrap in the code: peft reads a deprecated transformers flag
+        with_adapter = _logits(PeftModel.from_pretrained(base, str(adapter)), ids)
     merged = _logits(AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32), ids)
     assert torch.allclose(merged, with_adapter, atol=1e-4)
     assert not torch.allclose(merged, plain, atol=1e-2)  # the adapter really changed the policy
