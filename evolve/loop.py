@@ -30,6 +30,7 @@ from evolve.mutator import Completion, Mutator, MutatorError
 from evolve.mutator.base import MutatorCancelled
 from evolve.scored import Scored
 from evolve.search import BatchPlan, Search
+from evolve.search_state import Counters
 from problems.model import Problem
 from sandbox.results import EvalResult
 
@@ -40,6 +41,10 @@ class Evaluator(Protocol):
     """What the loop needs from the sandbox (sandbox.api.Sandbox satisfies it)."""
 
     def evaluate_many(self, problem: Problem, programs: list[str]) -> list[EvalResult]: ...
+
+
+BUDGET_REACHED = "iteration budget reached"
+"""The stop reason once every iteration of the budget is planned (or done)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,20 @@ class Budget:
         return cls(iterations=loop.iterations if iterations is None else iterations,
                    minutes=loop.minutes if minutes is None else minutes,
                    target_fitness=loop.target_fitness, stop_when_solved=loop.stop_when_solved)
+
+    def stop_reason(self, c: Counters, elapsed_s: float, iterations: int | None = None) -> str | None:
+        """Why a run under this budget plans no more batches, or None.  `iterations` counts the
+        iterations spent: the planned ones (the default: the loop plans no batch past the budget)
+        or the done ones (the online learner: a step after the last batch serves no answer)."""
+        if (c.iterations_planned if iterations is None else iterations) >= self.iterations:
+            return BUDGET_REACHED
+        if self.stop_when_solved and c.solved_seq is not None:
+            return f"solved by #{c.solved_seq}"
+        if self.target_fitness is not None and c.best_seq is not None and c.best_fitness >= self.target_fitness:
+            return f"target fitness reached by #{c.best_seq}"
+        if self.minutes is not None and elapsed_s >= self.minutes * 60:
+            return "time budget reached"
+        return None
 
 
 def safe_mutate(parent: str, text: str, m: int) -> MutationOutcome:
@@ -75,16 +94,7 @@ class Loop:
         self._last = self._t0
 
     def stop_reason(self) -> str | None:
-        c, b = self.search.counters, self.budget
-        if c.iterations_planned >= b.iterations:
-            return "iteration budget reached"
-        if b.stop_when_solved and c.solved_seq is not None:
-            return f"solved by #{c.solved_seq}"
-        if b.target_fitness is not None and c.best_seq is not None and c.best_fitness >= b.target_fitness:
-            return f"target fitness reached by #{c.best_seq}"
-        if b.minutes is not None and self.elapsed() >= b.minutes * 60:
-            return "time budget reached"
-        return None
+        return self.budget.stop_reason(self.search.counters, self.elapsed())
 
     def elapsed(self) -> float:
         return self._elapsed_base + time.monotonic() - self._t0
@@ -186,7 +196,7 @@ class Loop:
         """Stop without the batch in flight: solved, target reached or out of time (never for
         the iteration budget: a planned batch is within it)."""
         reason = self.stop_reason()
-        return reason is not None and reason != "iteration budget reached"
+        return reason is not None and reason != BUDGET_REACHED
 
     def _abandon(self, fut: Future) -> None:
         """Cancel the generation in flight and wait for it to stop.  Its batch stays planned in

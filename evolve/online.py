@@ -32,6 +32,7 @@ from evolve.answers import stored_record
 from evolve.config import RunConfig
 from evolve.db import repo
 from evolve.db.models import Rollout as RolloutRow
+from evolve.loop import Budget
 from evolve.mutator import Mutator
 from evolve.mutator.swapping import SwappingMutator
 from evolve.learner_setup import OnlineError, learner_base, learner_config, restore
@@ -106,15 +107,19 @@ class OnlineTrainer:
             repo.add_event(s, self.run_id, "train_init", {"version": version, "from": str(ckpt)})
         return version
 
-    def chain(self, on_batch: Callable | None, deadline_s: float | None = None) -> Callable:
-        """The per-batch callback: train what is ready, then `on_batch`.  Once the run's active
-        time reaches `deadline_s` no step starts: its adapter could not serve this run any more,
-        and a step costs minutes on a CPU (the main job's last step overshot its 20-minute bound
-        by 4); the groups stay unconsumed in the database and train when the run is resumed."""
+    def chain(self, on_batch: Callable | None, budget: Budget | None = None) -> Callable:
+        """The per-batch callback: train what is ready, then `on_batch`.  Once this batch is the
+        run's last under `budget` (its iterations done, solved, target reached, out of time) no
+        step starts: its adapter could serve no answer of this run, and a step costs minutes on a
+        CPU (the main job's last step overshot its 20-minute bound by 4; every benchmark cell
+        trained once more after its last answer); the groups stay unconsumed in the database and
+        train when the run is resumed."""
         def after_batch(search, plan, happened) -> None:
-            if deadline_s is not None and search.counters.elapsed_s >= deadline_s:
+            c = search.counters
+            ending = budget and budget.stop_reason(c, c.elapsed_s, iterations=c.iterations_done)
+            if ending:
                 if self.ready_steps():
-                    happened.append("train: deferred (time bound reached; trains on resume)")
+                    happened.append(f"learner step deferred ({ending}; trains on resume)")
             else:
                 for info in self.train_ready():
                     happened.append(f"trained v{info['version']}" if info["updated"] else "train: no update")
@@ -174,10 +179,10 @@ class OnlineTrainer:
 
 
 def attach(run_dir: Path, factory, run_id: str, config: RunConfig, mutator: Mutator,
-           on_batch: Callable | None, deadline_s: float | None = None
+           on_batch: Callable | None, budget: Budget | None = None
            ) -> tuple[Mutator, Callable, OnlineTrainer]:
     """The hook `evolve.runs.execute` calls when `trainer` is set: the swapping mutator and the
     per-batch callback that trains (groups left over from before a restart train after the
-    first batch) until the run's active time reaches `deadline_s`."""
+    first batch) until the run's last batch under `budget`."""
     online = OnlineTrainer(run_dir, factory, run_id, config, mutator)
-    return online.mutator, online.chain(on_batch, deadline_s), online
+    return online.mutator, online.chain(on_batch, budget), online

@@ -211,8 +211,7 @@ def _drive(r: OpenRun, search: Search, cfg: RunConfig, mutator: Mutator, box, bu
     if cfg.trainer is not None:
         from evolve.online import attach
 
-        mutator, on_batch, _ = attach(r.run_dir, r.factory, r.run_id, cfg, mutator, on_batch,
-                                      None if budget.minutes is None else budget.minutes * 60)
+        mutator, on_batch, _ = attach(r.run_dir, r.factory, r.run_id, cfg, mutator, on_batch, budget)
     # --- end of the online fine-tuning hook
     if on_start:
         on_start(search, budget)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -70,8 +71,11 @@ def test_online_run_trains_and_swaps_adapters(online_run, tiny_lm_dir):
     by_iter = {r.iteration: r.policy_version for r in rolls}
     assert sorted(set(by_iter.values())) == [0, 1, 2]
     assert [by_iter[i] for i in (0, 2, 4, 6)] == [0, 0, 1, 2]
-    # every complete group was consumed exactly by one step
-    assert all(r.consumed for r in rolls) and len(rolls) == 4 * 8
+    # every complete group was consumed exactly by one step, but the last batch's: a step after
+    # the run's last batch would train an adapter no answer of the run uses (regression: every
+    # benchmark cell trained once more, minutes on a CPU, after its last answer)
+    assert len(rolls) == 4 * 8 and len(trains) == 3
+    assert [r.consumed for r in rolls] == [r.iteration < 6 for r in rolls]
     # the adapters really change the mutator's policy
     mut = MenuMutator(TransformersConfig(**_mutator_cfg(tiny_lm_dir)), 2)
     r = rolls[-1]
@@ -210,17 +214,19 @@ def test_learner_time_is_accounted_in_the_batch_that_trained(online_run):
     assert all(b.stats["sampled_tokens"] > 0 and b.stats["prompt_tokens"] > 0 for b in batches)
 
 
-def test_no_learner_step_starts_once_the_time_bound_is_reached(online_run, tmp_path):
+def test_no_learner_step_starts_after_the_runs_last_batch(online_run, tmp_path):
     """Regression: the main job's last learner step started at its 20-minute bound and ran 4
-    more minutes for an adapter the run could no longer use.  Past the deadline the groups stay
-    unconsumed (a resume trains them); before it they train."""
+    more minutes for an adapter the run could no longer use, and every benchmark cell trained
+    once more after its last answer.  Once a batch is the run's last (time bound, iterations
+    done, solved) the groups stay unconsumed (a resume trains them); before it they train."""
     import shutil
-    from types import SimpleNamespace
 
     from sqlalchemy import update
 
+    from evolve.loop import Budget
     from evolve.online import attach
     from evolve.rundir import stored_config
+    from evolve.search_state import Counters
 
     run_dir = tmp_path / "late"
     shutil.copytree(online_run, run_dir)
@@ -232,13 +238,23 @@ def test_no_learner_step_starts_once_the_time_bound_is_reached(online_run, tmp_p
         mut = MenuMutator(cfg.mutator, cfg.mutation.answers)
         trains = lambda: len(_rows(run_dir, Event, Event.kind == "train"))  # noqa: E731
         before = trains()
-        _, after_batch, online = attach(run_dir, r.factory, r.run_id, cfg, mut, None, deadline_s=60.0)
-        late: list[str] = []
-        after_batch(SimpleNamespace(counters=SimpleNamespace(elapsed_s=61.0)), None, late)
-        assert late == ["train: deferred (time bound reached; trains on resume)"]
+        budget = Budget(iterations=8, minutes=1.0, stop_when_solved=True)
+        _, after_batch, online = attach(run_dir, r.factory, r.run_id, cfg, mut, None, budget)
+
+        def batch_ends(**counters) -> list[str]:
+            happened: list[str] = []
+            after_batch(SimpleNamespace(counters=Counters(iterations_planned=8, **counters)), None, happened)
+            return happened
+
+        assert batch_ends(iterations_done=4, elapsed_s=61.0) == [
+            "learner step deferred (time budget reached; trains on resume)"]
+        assert batch_ends(iterations_done=8, elapsed_s=5.0) == [
+            "learner step deferred (iteration budget reached; trains on resume)"]
+        assert batch_ends(iterations_done=4, elapsed_s=5.0, solved_seq=3) == [
+            "learner step deferred (solved by #3; trains on resume)"]
         assert trains() == before and online.ready_steps() == 4
-        in_time: list[str] = []
-        after_batch(SimpleNamespace(counters=SimpleNamespace(elapsed_s=59.0)), None, in_time)
+        # the last batch still generating (all iterations planned, not done): the step can serve it
+        in_time = batch_ends(iterations_done=6, elapsed_s=59.0)
         assert len(in_time) == 4 and all(h.startswith("train") for h in in_time)
         assert trains() == before + 4 and online.ready_steps() == 0
     finally:

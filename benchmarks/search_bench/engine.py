@@ -87,8 +87,10 @@ class Engine:
             trainer = {**cfg["trainer"], "dtype": resolve_dtype_name("auto")}  # as the mutator's
             if mutator["backend"] == "vllm":  # the learner holds its own copy
                 trainer["online"] = {**trainer["online"], "share_weights": False, "model": str(self.model_dir)}
-            if a.backend == "quick":
-                trainer.update(dtype="float32", gradient_checkpointing=False, lora={"r": 4, "alpha": 8}, lr=0.02)
+            if a.backend == "quick":  # a step after each of its two groups: the last batch's never
+                # starts (evolve.online: its adapter would serve no answer), the first's must
+                trainer.update(dtype="float32", gradient_checkpointing=False, lora={"r": 4, "alpha": 8}, lr=0.02,
+                               online={**trainer["online"], "every_groups": 1})
             cfg["trainer"] = trainer
         return cfg
 

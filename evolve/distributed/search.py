@@ -31,11 +31,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from evolve.db import repo
 from evolve.db.models import Batch, Cell, Program, PromptRow, Run, Worker, utcnow
 from evolve.distributed.registry import live_filter
+from evolve.loop import BUDGET_REACHED
 from evolve.map_elites import Grid
 from evolve.search import Search
 from evolve.search_state import BatchPlan, Counters, candidate
-
-BUDGET_REACHED = "iteration budget reached"  # evolve.loop.Loop.stop_reason's wording
 
 
 class LeaseLost(RuntimeError):

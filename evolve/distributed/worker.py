@@ -20,8 +20,8 @@ from evolve.config import RunConfig
 from evolve.db import repo
 from evolve.db.models import AdapterVersion, Rollout
 from evolve.distributed import registry
-from evolve.distributed.search import BUDGET_REACHED, DistributedSearch, LeaseLost
-from evolve.loop import Budget, Loop
+from evolve.distributed.search import DistributedSearch, LeaseLost
+from evolve.loop import BUDGET_REACHED, Budget, Loop
 from evolve.mutator import Mutator
 from evolve.mutator.swapping import SwappingMutator
 
