@@ -2,7 +2,7 @@
 seed ran with its own adapters, as issue 12's trained mutators do).
 
     python benchmarks/search_compare.py benchmarks/results/search_trained_mutators_s{0,1,2}.json \
-        --pair evolve_m3@vpo:evolve_m3 --pair evolve_m1@grpo:evolve_m1 [--name NAME]
+        --pair evolve_m3@vpo:evolve_m3 --pair evolve_m1@grpo:evolve_m1 [--problems id,id] [--name NAME]
 
 Per pair: problems solved by each arm over all (problem, seed) cells, and the mean best-fitness
 difference A - B with its 95% bootstrap interval (problems and seeds resampled independently,
@@ -24,13 +24,16 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.vpo_bench.stats import paired_difference_ci  # noqa: E402
 
 
-def cells(paths: list[Path]) -> dict[str, dict[tuple[str, str], tuple[float, bool]]]:
-    """arm -> (problem, seed) -> (best fitness, solved) from the files' per-problem figures."""
+def cells(paths: list[Path], problems: set[str] | None = None) -> dict[str, dict[tuple[str, str], tuple[float, bool]]]:
+    """arm -> (problem, seed) -> (best fitness, solved) from the files' per-problem figures (only
+    `problems`' when given)."""
     out: dict[str, dict[tuple[str, str], tuple[float, bool]]] = {}
     for path in paths:
         data = json.loads(path.read_text())
         for arm, a in data["arms"].items():
             for problem, per_seed in a["per_problem"].items():
+                if problems is not None and problem not in problems:
+                    continue
                 for seed, (best, answers_to_solve) in per_seed.items():
                     if (problem, seed) in out.setdefault(arm, {}):
                         raise SystemExit(f"{path}: {arm} {problem} seed {seed} is in two files")
@@ -46,6 +49,10 @@ def compare(table: dict, a: str, b: str) -> dict:
         raise SystemExit(f"--pair {a}:{b}: the arms ran different (problem, seed) cells")
     problems = sorted({p for p, _ in table[a]})
     seeds = sorted({s for _, s in table[a]}, key=int)
+    missing = [f"{p} seed {s}" for p in problems for s in seeds if (p, s) not in table[a]]
+    if missing:  # the crossed bootstrap resamples problems and seeds: it needs every pair
+        raise SystemExit(f"--pair {a}:{b}: the cells are not a full problems x seeds grid; missing "
+                         f"{', '.join(missing)} (leave their problem out with --problems)")
     grid = {arm: np.array([[table[arm][(p, s)][0] for s in seeds] for p in problems]) for arm in (a, b)}
     ci = paired_difference_ci(grid[a], grid[b])
     return {"a": a, "b": b, "problems": len(problems), "seeds": seeds,
@@ -58,9 +65,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("results", nargs="+", type=Path)
     p.add_argument("--pair", action="append", required=True, help="ARM_A:ARM_B")
+    p.add_argument("--problems", help="only these problems' cells (comma-separated ids)")
     p.add_argument("--name")
     a = p.parse_args()
-    table = cells(a.results)
+    table = cells(a.results, set(a.problems.split(",")) if a.problems else None)
     out = []
     for pair in a.pair:
         if pair.count(":") != 1:

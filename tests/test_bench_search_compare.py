@@ -40,3 +40,15 @@ def test_bad_inputs_name_what_is_wrong(tmp_path):
     f1 = _results(tmp_path / "s1.json", 1, {"a": {"p": (1.0, 1)}})
     with pytest.raises(SystemExit, match="different"):
         search_compare.compare(search_compare.cells([f0, f1]), "a", "b")
+
+
+def test_an_incomplete_grid_is_refused_naming_the_missing_cells(tmp_path):
+    """Regression: a problem run in one seed only (mode in seeds 0 and 1, rle in seed 0) crashed
+    the comparison with a KeyError; the crossed bootstrap needs every (problem, seed) pair."""
+    f0 = _results(tmp_path / "s0.json", 0, {"a": {"p": (1.0, 1), "q": (0.5, None)},
+                                            "b": {"p": (0.5, None), "q": (0.75, None)}})
+    f1 = _results(tmp_path / "s1.json", 1, {"a": {"p": (0.5, None)}, "b": {"p": (1.0, 2)}})
+    with pytest.raises(SystemExit, match="not a full problems x seeds grid; missing q seed 1"):
+        search_compare.compare(search_compare.cells([f0, f1]), "a", "b")
+    r = search_compare.compare(search_compare.cells([f0, f1], problems={"p"}), "a", "b")
+    assert r["problems"] == 1 and r["seeds"] == ["0", "1"] and r["solved"] == {"a": 1, "b": 1}
