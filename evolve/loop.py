@@ -167,10 +167,7 @@ class Loop:
             happened = self.search.complete_batch(plan, elapsed_s=now - self._last, stats=stats)
             self._last = now
             if self.on_batch:
-                t0 = time.monotonic()
                 self.on_batch(self.search, plan, happened)
-                if any(h.startswith("train") for h in happened):
-                    self.search.add_stats(plan.index, learn_s=round(time.monotonic() - t0, 3))
             if not overlap:
                 nxt = self._next_plan(in_flight)
                 nfut = gen.submit(self._generate, nxt) if nxt else None

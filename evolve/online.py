@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,9 @@ class OnlineTrainer:
             repo.add_event(s, self.run_id, "train_init", {"version": version, "from": str(ckpt)})
         return version
 
-    def chain(self, on_batch: Callable | None, budget: Budget | None = None) -> Callable:
-        """The per-batch callback: train what is ready, then `on_batch`.  Once this batch is the
+    def chain(self, on_batch: Callable | None, budget: Budget) -> Callable:
+        """The per-batch callback: train what is ready (the learner's seconds go to the batch's
+        `learn_s`), then `on_batch`.  Once this batch is the
         run's last under `budget` (its iterations done, solved, target reached, out of time) no
         step starts: its adapter could serve no answer of this run, and a step costs minutes on a
         CPU (the main job's last step overshot its 20-minute bound by 4; every benchmark cell
@@ -116,12 +118,16 @@ class OnlineTrainer:
         train when the run is resumed."""
         def after_batch(search, plan, happened) -> None:
             c = search.counters
-            ending = budget and budget.stop_reason(c, c.elapsed_s, iterations=c.iterations_done)
+            ending = budget.stop_reason(c, c.elapsed_s, iterations=c.iterations_done)
             if ending:
                 if self.ready_steps():
                     happened.append(f"learner step deferred ({ending}; trains on resume)")
             else:
-                for info in self.train_ready():
+                t0 = time.monotonic()
+                steps = self.train_ready()
+                if steps:
+                    search.add_stats(plan.index, learn_s=round(time.monotonic() - t0, 3))
+                for info in steps:
                     happened.append(f"trained v{info['version']}" if info["updated"] else "train: no update")
             if on_batch:
                 on_batch(search, plan, happened)
@@ -179,8 +185,7 @@ class OnlineTrainer:
 
 
 def attach(run_dir: Path, factory, run_id: str, config: RunConfig, mutator: Mutator,
-           on_batch: Callable | None, budget: Budget | None = None
-           ) -> tuple[Mutator, Callable, OnlineTrainer]:
+           on_batch: Callable | None, budget: Budget) -> tuple[Mutator, Callable, OnlineTrainer]:
     """The hook `evolve.runs.execute` calls when `trainer` is set: the swapping mutator and the
     per-batch callback that trains (groups left over from before a restart train after the
     first batch) until the run's last batch under `budget`."""

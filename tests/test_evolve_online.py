@@ -240,10 +240,13 @@ def test_no_learner_step_starts_after_the_runs_last_batch(online_run, tmp_path):
         before = trains()
         budget = Budget(iterations=8, minutes=1.0, stop_when_solved=True)
         _, after_batch, online = attach(run_dir, r.factory, r.run_id, cfg, mut, None, budget)
+        learn_s_of: list[float] = []
 
         def batch_ends(**counters) -> list[str]:
             happened: list[str] = []
-            after_batch(SimpleNamespace(counters=Counters(iterations_planned=8, **counters)), None, happened)
+            search = SimpleNamespace(counters=Counters(iterations_planned=8, **counters),
+                                     add_stats=lambda batch, learn_s: learn_s_of.append(learn_s))
+            after_batch(search, SimpleNamespace(index=3), happened)
             return happened
 
         assert batch_ends(iterations_done=4, elapsed_s=61.0) == [
@@ -252,11 +255,12 @@ def test_no_learner_step_starts_after_the_runs_last_batch(online_run, tmp_path):
             "learner step deferred (iteration budget reached; trains on resume)"]
         assert batch_ends(iterations_done=4, elapsed_s=5.0, solved_seq=3) == [
             "learner step deferred (solved by #3; trains on resume)"]
-        assert trains() == before and online.ready_steps() == 4
+        assert trains() == before and online.ready_steps() == 4 and learn_s_of == []
         # the last batch still generating (all iterations planned, not done): the step can serve it
         in_time = batch_ends(iterations_done=6, elapsed_s=59.0)
         assert len(in_time) == 4 and all(h.startswith("train") for h in in_time)
         assert trains() == before + 4 and online.ready_steps() == 0
+        assert len(learn_s_of) == 1 and learn_s_of[0] > 0  # one figure for the batch's four steps
     finally:
         r.close()
 
